@@ -1,0 +1,1 @@
+// AMIClient: placeholder until its issue lands.

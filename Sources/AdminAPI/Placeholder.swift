@@ -1,0 +1,1 @@
+// AdminAPI: placeholder until its issue lands.

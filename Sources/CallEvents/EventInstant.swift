@@ -1,0 +1,60 @@
+/// A point in time as integer microseconds since the Unix epoch.
+///
+/// Why not `Date`: the correlation core must not read a clock, and integer microseconds compare
+/// and format exactly (AMI's `Timestamp: 1796414998.475033` is microseconds already).
+public struct EventInstant: Sendable, Hashable, Comparable, Codable {
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+    public init(seconds: Double) { self.microseconds = Int64((seconds * 1_000_000).rounded()) }
+
+    /// Parses AMI's `Timestamp:` value (`<epoch seconds>.<microseconds>`) without floating point.
+    public init?(amiTimestamp text: String) {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = parts.first, let seconds = Int64(first) else { return nil }
+        var micros: Int64 = 0
+        if parts.count == 2 {
+            var digits = String(parts[1].prefix(6))
+            guard digits.allSatisfy(\.isNumber) else { return nil }
+            while digits.count < 6 { digits += "0" }
+            micros = Int64(digits) ?? 0
+        }
+        self.microseconds = seconds * 1_000_000 + micros
+    }
+
+    public static func < (lhs: EventInstant, rhs: EventInstant) -> Bool { lhs.microseconds < rhs.microseconds }
+
+    public func adding(seconds: Double) -> EventInstant {
+        EventInstant(microseconds: microseconds + Int64((seconds * 1_000_000).rounded()))
+    }
+
+    /// Seconds from `earlier` to `self`.
+    public func seconds(since earlier: EventInstant) -> Double { Double(microseconds - earlier.microseconds) / 1_000_000 }
+
+    /// ISO 8601 in UTC with milliseconds, e.g. `2026-05-01T10:00:00.123Z` (computed without Foundation
+    /// so the output is the same on every machine and locale).
+    public var iso8601: String {
+        let totalMillis = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000
+        var seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
+        let millis = Int(totalMillis - seconds * 1000)
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        seconds -= days * 86_400
+        let hour = Int(seconds / 3600), minute = Int(seconds % 3600 / 60), second = Int(seconds % 60)
+        // Civil-from-days (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        var year = yearOfEra + era * 400
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        if month <= 2 { year += 1 }
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+    }
+}

@@ -1,0 +1,1 @@
+// Configuration: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// Delivery: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// EventPublisher: placeholder until its issue lands.

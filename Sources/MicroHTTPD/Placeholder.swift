@@ -1,0 +1,1 @@
+// MicroHTTPD: placeholder until its issue lands.

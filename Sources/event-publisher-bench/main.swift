@@ -1,0 +1,1 @@
+print("event-publisher-bench: not implemented yet")

@@ -1,0 +1,3 @@
+import EventPublisherCLI
+
+EventPublisherCLI.main(arguments: Array(CommandLine.arguments.dropFirst()))

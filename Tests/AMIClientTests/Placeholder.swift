@@ -1,0 +1,1 @@
+// AMIClientTests: tests for AMIClient land with its issue.

@@ -1,0 +1,1 @@
+// AdminAPITests: tests for AdminAPI land with its issue.

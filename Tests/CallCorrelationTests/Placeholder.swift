@@ -1,0 +1,1 @@
+// CallCorrelationTests: tests for CallCorrelation land with its issue.

@@ -1,0 +1,1 @@
+// ConfigurationTests: tests for Configuration land with its issue.

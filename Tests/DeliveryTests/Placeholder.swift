@@ -1,0 +1,1 @@
+// DeliveryTests: tests for Delivery land with its issue.

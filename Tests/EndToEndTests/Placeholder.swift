@@ -1,0 +1,1 @@
+// EndToEndTests: tests for EndToEnd land with its issue.

@@ -1,0 +1,1 @@
+// StorageTests: tests for Storage land with its issue.

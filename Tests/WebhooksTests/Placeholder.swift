@@ -1,0 +1,1 @@
+// WebhooksTests: tests for Webhooks land with its issue.

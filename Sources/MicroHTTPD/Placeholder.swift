@@ -1,1 +1,0 @@
-// MicroHTTPD: placeholder until its issue lands.

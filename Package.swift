@@ -55,7 +55,8 @@ let package = Package(
         // Composition root, CLI, executables.
         .target(name: "EventPublisher",
                 dependencies: ["AMIProtocol", "CallEvents", "CallCorrelation", "Webhooks", "Observability",
-                               "Configuration", "Storage", "AMIClient", "Delivery", "AdminAPI"],
+                               "Configuration", "Storage", "AMIClient", "Delivery", "AdminAPI", "MicroHTTPD",
+                               "TestSupport"],
                 swiftSettings: strict),
         .target(name: "EventPublisherCLI",
                 dependencies: ["EventPublisher", "AMIProtocol", "CallEvents", "CallCorrelation", "Webhooks",
@@ -64,8 +65,7 @@ let package = Package(
         .executableTarget(name: "event-publisher", dependencies: ["EventPublisherCLI"], swiftSettings: strict),
         .executableTarget(name: "event-publisher-bench",
                           dependencies: ["AMIProtocol", "CallEvents", "CallCorrelation", "Configuration",
-                                         "Storage", "Delivery", "Webhooks", "Observability", "EventPublisher",
-                                         "TestSupport"],
+                                         "Storage", "Delivery", "Webhooks", "Observability"],
                           swiftSettings: strict),
 
         // Test-only helpers: AMI replay server, webhook receiver, fixtures, temp dirs.
@@ -79,8 +79,12 @@ let package = Package(
                                    "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "CallEvents"], swiftSettings: strict),
+        // Storage, Observability and EventPublisher: the hot-reload tests drive ConfigReloadService
+        // against a real store.
         .testTarget(name: "ConfigurationTests",
-                    dependencies: ["Configuration", "YAML", "Webhooks", "TestSupport"], swiftSettings: strict),
+                    dependencies: ["Configuration", "YAML", "Webhooks", "Storage", "Observability", "EventPublisher",
+                                   "TestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "StorageTests",
                     dependencies: ["Storage", "SQLite", "Webhooks", "CallEvents", "Observability", "TestSupport"],
                     swiftSettings: strict),

@@ -36,3 +36,17 @@ public struct AMIAction: Sendable, Hashable {
         return String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
     }
 }
+
+extension AMIAction: CustomStringConvertible {
+    /// The action for logs, with `Secret` and `Key` values replaced by `***`: printing an action
+    /// must never leak a credential.
+    public var description: String {
+        var parts = ["Action: \(name)"]
+        if let actionID { parts.append("ActionID: \(actionID)") }
+        for (key, value) in fields {
+            let lowered = key.lowercased()
+            parts.append("\(key): \(lowered == "secret" || lowered == "key" ? "***" : value)")
+        }
+        return parts.joined(separator: " | ")
+    }
+}

@@ -3,13 +3,17 @@
 /// Why bytes and ranges instead of `[String: String]`: AMI repeats keys (`ChanVariable`, `Output`),
 /// keys are case-insensitive, and a busy PBX sends tens of thousands of messages per second. The
 /// message keeps its raw bytes in one buffer and materialises `String`s only for the keys that are
-/// asked for, so decoding costs two allocations per message.
+/// asked for, so decoding costs two allocations per message (the bytes and the field spans).
+///
+/// The byte layout of `storage` is private: a decoded message keeps the wire text (separators
+/// included) while a message built from fields keeps keys and values back to back. Equality and
+/// hashing therefore compare fields (keys exactly, values exactly, in order) and command output.
 ///
 /// Values are returned as they were on the wire. Asterisk 13.5+ C-escapes some values
 /// (`CallerIDName`, `ConnectedLineName`, `Value`, `ChanVariable`); use ``unescapedValue(_:)`` or
 /// ``AMIEscaping/unescape(_:)`` for those (ami-reference §1.10).
 public struct AMIMessage: Sendable, Hashable {
-    /// Raw bytes of all field lines (keys and values), without line terminators.
+    /// Raw bytes the field spans point into.
     @usableFromInline var storage: [UInt8]
     /// For each field: key range and value range into `storage`.
     @usableFromInline var spans: [FieldSpan]
@@ -65,9 +69,10 @@ public struct AMIMessage: Sendable, Hashable {
 
     /// Every value for `key`, in order (e.g. repeated `ChanVariable` or `Output` lines).
     public func values(for key: String) -> [String] {
-        var keyBytes = Array(key.utf8)
-        lowercaseASCII(&keyBytes)
-        return spans.compactMap { keyMatches($0, keyBytes) ? string(Int($0.valueStart), Int($0.valueEnd)) : nil }
+        var key = key
+        return key.withUTF8 { keyBytes in
+            spans.compactMap { keyMatches($0, keyBytes) ? string(Int($0.valueStart), Int($0.valueEnd)) : nil }
+        }
     }
 
     /// Whether the message has `key` (case-insensitive).
@@ -86,44 +91,88 @@ public struct AMIMessage: Sendable, Hashable {
     public var actionID: String? { self["ActionID"] }
 
     /// Whether `eventName` equals `name`, ignoring case, without allocating.
-    public func isEvent(_ name: String) -> Bool {
-        guard let index = firstIndex(of: "Event") else { return false }
+    public func isEvent(_ name: String) -> Bool { valueEquals("Event", name) }
+
+    /// Whether the first value for `key` equals `text`, both compared ignoring ASCII case, without
+    /// allocating. False when the key is absent.
+    public func valueEquals(_ key: String, _ text: String) -> Bool {
+        guard let index = firstIndex(of: key) else { return false }
         let span = spans[index]
-        return equalsIgnoringCase(Int(span.valueStart), Int(span.valueEnd), name)
+        var text = text
+        return text.withUTF8 { equalsIgnoringCase(Int(span.valueStart), Int(span.valueEnd), $0) }
+    }
+
+    // MARK: - Equality
+
+    public static func == (lhs: AMIMessage, rhs: AMIMessage) -> Bool {
+        guard lhs.spans.count == rhs.spans.count, lhs.commandOutput == rhs.commandOutput else { return false }
+        return lhs.storage.withUnsafeBufferPointer { l in
+            rhs.storage.withUnsafeBufferPointer { r in
+                for (a, b) in zip(lhs.spans, rhs.spans) {
+                    guard bytesEqual(l, Int(a.keyStart), Int(a.keyEnd), r, Int(b.keyStart), Int(b.keyEnd)),
+                          bytesEqual(l, Int(a.valueStart), Int(a.valueEnd), r, Int(b.valueStart), Int(b.valueEnd))
+                    else { return false }
+                }
+                return true
+            }
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(spans.count)
+        hasher.combine(commandOutput)
+        storage.withUnsafeBufferPointer { raw in
+            for span in spans {
+                hasher.combine(Int(span.keyEnd - span.keyStart))
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[Int(span.keyStart)..<Int(span.keyEnd)])))
+                hasher.combine(Int(span.valueEnd - span.valueStart))
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[Int(span.valueStart)..<Int(span.valueEnd)])))
+            }
+        }
     }
 
     // MARK: - Byte helpers
 
     @usableFromInline
     func firstIndex(of key: String) -> Int? {
-        var keyBytes = Array(key.utf8)
-        lowercaseASCII(&keyBytes)
-        for (index, span) in spans.enumerated() where keyMatches(span, keyBytes) { return index }
-        return nil
+        var key = key
+        return key.withUTF8 { keyBytes in
+            for index in spans.indices where keyMatches(spans[index], keyBytes) { return index }
+            return nil
+        }
     }
 
-    private func keyMatches(_ span: FieldSpan, _ lowered: [UInt8]) -> Bool {
+    private func keyMatches(_ span: FieldSpan, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(span.keyStart)
         let length = Int(span.keyEnd) - start
-        guard length == lowered.count else { return false }
+        guard length == key.count else { return false }
         return storage.withUnsafeBufferPointer { raw in
-            for offset in 0..<length where asciiLower(raw[start + offset]) != lowered[offset] { return false }
+            for offset in 0..<length where asciiLower(raw[start + offset]) != asciiLower(key[offset]) { return false }
             return true
         }
     }
 
-    private func equalsIgnoringCase(_ start: Int, _ end: Int, _ text: String) -> Bool {
-        var index = start
-        for byte in text.utf8 {
-            guard index < end, asciiLower(storage[index]) == asciiLower(byte) else { return false }
-            index += 1
+    private func equalsIgnoringCase(_ start: Int, _ end: Int, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard end - start == text.count else { return false }
+        return storage.withUnsafeBufferPointer { raw in
+            for offset in 0..<text.count where asciiLower(raw[start + offset]) != asciiLower(text[offset]) {
+                return false
+            }
+            return true
         }
-        return index == end
     }
 
     private func string(_ start: Int, _ end: Int) -> String {
         storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
     }
+}
+
+@inline(__always)
+private func bytesEqual(_ l: UnsafeBufferPointer<UInt8>, _ ls: Int, _ le: Int,
+                        _ r: UnsafeBufferPointer<UInt8>, _ rs: Int, _ re: Int) -> Bool {
+    guard le - ls == re - rs else { return false }
+    for offset in 0..<(le - ls) where l[ls + offset] != r[rs + offset] { return false }
+    return true
 }
 
 @inline(__always) func asciiLower(_ byte: UInt8) -> UInt8 { (byte >= 65 && byte <= 90) ? byte | 0x20 : byte }
@@ -134,4 +183,34 @@ func lowercaseASCII(_ bytes: inout [UInt8]) {
 
 extension AMIMessage: CustomStringConvertible {
     public var description: String { fields.map { "\($0.key): \($0.value)" }.joined(separator: "\\r\\n") }
+}
+
+extension AMIMessage {
+    /// The wire form: `Key: Value` lines with CRLF and a closing empty line. A pre-14 command
+    /// output is written in its old shape (raw lines with bare LF, then `--END COMMAND--`).
+    /// Used by test servers and capture writers; the decoder turns it back into an equal message.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(storage.count + spans.count * 4 + 2)
+        storage.withUnsafeBufferPointer { raw in
+            for span in spans {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[Int(span.keyStart)..<Int(span.keyEnd)]))
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[Int(span.valueStart)..<Int(span.valueEnd)]))
+                out.append(0x0D)
+                out.append(0x0A)
+            }
+        }
+        if let commandOutput {
+            for line in commandOutput {
+                out.append(contentsOf: line.utf8)
+                out.append(0x0A)
+            }
+            out.append(contentsOf: "--END COMMAND--\r\n".utf8)
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+        return out
+    }
 }

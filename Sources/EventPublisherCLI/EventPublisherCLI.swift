@@ -1,9 +1,37 @@
 import Foundation
 
-/// Entry point of the `event-publisher` executable: dispatches to the commands.
+/// Entry point of the `event-publisher` executable: dispatches on the first argument.
+///
+/// Kept deliberately small: each command lives in `Commands/` and returns its exit status.
 public enum EventPublisherCLI {
+    static let usage = """
+        usage: event-publisher <command> [options]
+          run [--config PATH] [--demo]                 the daemon: AMI → events → webhooks, admin HTTP
+          replay CAPTURE.ami [--config PATH] [--raw]   replay a captured AMI stream, print JSON Lines
+          events [--json | --markdown]                 the event catalogue
+        """
+
     public static func main(arguments: [String]) -> Never {
-        FileHandle.standardError.write(Data("event-publisher: not implemented yet\n".utf8))
-        exit(64)
+        guard let command = arguments.first else {
+            Output.err(usage + "\n")
+            exit(64)
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "run": exit(RunCommand.run(rest))
+        case "replay": exit(ReplayCommand.run(rest))
+        case "events": exit(EventsCommand.run(rest))
+        case "check-config": exit(CheckConfigCommand.run(rest))
+        case "webhooks": exit(WebhooksCommand.run(rest))
+        case "--version", "version":
+            Output.out("event-publisher \(BuildInfo.version) (commit \(BuildInfo.commit), built \(BuildInfo.buildDate), \(BuildInfo.platform))\n")
+            exit(0)
+        case "-h", "--help", "help":
+            Output.out(usage + "\n")
+            exit(0)
+        default:
+            Output.err("event-publisher: unknown command \(command)\n\(usage)\n")
+            exit(64)
+        }
     }
 }

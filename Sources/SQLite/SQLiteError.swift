@@ -29,7 +29,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
     public var isUniqueViolation: Bool {
-        extendedCode == SQLITE_CONSTRAINT_UNIQUE || extendedCode == SQLITE_CONSTRAINT_PRIMARYKEY
+        extendedCode == Self.SQLITE_CONSTRAINT_UNIQUE || extendedCode == Self.SQLITE_CONSTRAINT_PRIMARYKEY
     }
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
 
@@ -39,6 +39,15 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
         if let sql { text += " — \(sql)" }
         return text
     }
+
+    /// Extended codes are C macro expressions (`SQLITE_CONSTRAINT | (8<<8)`) that Swift cannot import.
+    public static let SQLITE_CONSTRAINT_UNIQUE: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+    public static let SQLITE_CONSTRAINT_PRIMARYKEY: Int32 = SQLITE_CONSTRAINT | (6 << 8)
+    public static let SQLITE_CONSTRAINT_FOREIGNKEY: Int32 = SQLITE_CONSTRAINT | (3 << 8)
+    public static let SQLITE_CONSTRAINT_NOTNULL: Int32 = SQLITE_CONSTRAINT | (5 << 8)
+    public static let SQLITE_CONSTRAINT_CHECK: Int32 = SQLITE_CONSTRAINT | (1 << 8)
+    public static let SQLITE_BUSY_SNAPSHOT: Int32 = SQLITE_BUSY | (2 << 8)
+    public static let SQLITE_CANTOPEN_ISDIR: Int32 = SQLITE_CANTOPEN | (2 << 8)
 
     /// Names of the codes a user of this package is likely to meet.
     static let names: [Int32: String] = [
@@ -50,12 +59,12 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
         SQLITE_SCHEMA: "SQLITE_SCHEMA", SQLITE_TOOBIG: "SQLITE_TOOBIG", SQLITE_CONSTRAINT: "SQLITE_CONSTRAINT",
         SQLITE_MISMATCH: "SQLITE_MISMATCH", SQLITE_MISUSE: "SQLITE_MISUSE", SQLITE_RANGE: "SQLITE_RANGE",
         SQLITE_NOTADB: "SQLITE_NOTADB",
-        SQLITE_CONSTRAINT_UNIQUE: "SQLITE_CONSTRAINT_UNIQUE",
-        SQLITE_CONSTRAINT_PRIMARYKEY: "SQLITE_CONSTRAINT_PRIMARYKEY",
-        SQLITE_CONSTRAINT_FOREIGNKEY: "SQLITE_CONSTRAINT_FOREIGNKEY",
-        SQLITE_CONSTRAINT_NOTNULL: "SQLITE_CONSTRAINT_NOTNULL",
-        SQLITE_CONSTRAINT_CHECK: "SQLITE_CONSTRAINT_CHECK",
-        SQLITE_BUSY_SNAPSHOT: "SQLITE_BUSY_SNAPSHOT",
-        SQLITE_CANTOPEN_ISDIR: "SQLITE_CANTOPEN_ISDIR",
+        Self.SQLITE_CONSTRAINT_UNIQUE: "SQLITE_CONSTRAINT_UNIQUE",
+        Self.SQLITE_CONSTRAINT_PRIMARYKEY: "SQLITE_CONSTRAINT_PRIMARYKEY",
+        Self.SQLITE_CONSTRAINT_FOREIGNKEY: "SQLITE_CONSTRAINT_FOREIGNKEY",
+        Self.SQLITE_CONSTRAINT_NOTNULL: "SQLITE_CONSTRAINT_NOTNULL",
+        Self.SQLITE_CONSTRAINT_CHECK: "SQLITE_CONSTRAINT_CHECK",
+        Self.SQLITE_BUSY_SNAPSHOT: "SQLITE_BUSY_SNAPSHOT",
+        Self.SQLITE_CANTOPEN_ISDIR: "SQLITE_CANTOPEN_ISDIR",
     ]
 }

@@ -1,1 +1,0 @@
-// AMIClient: placeholder until its issue lands.

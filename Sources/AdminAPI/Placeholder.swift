@@ -1,1 +1,0 @@
-// AdminAPI: placeholder until its issue lands.

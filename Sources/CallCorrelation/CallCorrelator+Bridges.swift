@@ -1,0 +1,127 @@
+import AMIProtocol
+import CallEvents
+
+/// Bridges decide who talks to whom (ami-reference §2.3): two real legs are connected when they
+/// are in one non-holding bridge, directly or through Local pairs (§2.4). A leg publishes
+/// `connected` each time its peer changes; a Local optimisation that swaps the plumbing out keeps
+/// the same peer and so publishes nothing.
+extension CallCorrelator {
+    mutating func handleBridgeCreate(_ message: AMIMessage) {
+        guard let id = nonEmpty(message["BridgeUniqueid"]) else { return }
+        ensureBridge(id, message)
+    }
+
+    mutating func ensureBridge(_ id: String, _ message: AMIMessage, prefix: String = "") {
+        if state.bridges[id] == nil { state.bridges[id] = BridgeRecord(id: id) }
+        if let type = nonEmpty(message[prefix + "BridgeType"]) { state.bridges[id]!.type = type }
+        if let technology = nonEmpty(message[prefix + "BridgeTechnology"]) { state.bridges[id]!.technology = technology }
+    }
+
+    mutating func handleBridgeEnter(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        guard let bridgeID = nonEmpty(message["BridgeUniqueid"]),
+            let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
+        else { return }
+        ensureBridge(bridgeID, message)
+        if let swapped = nonEmpty(message["SwapUniqueid"]) { leaveBridge(bridgeID, channel: swapped) }
+        guard !state.channels[id]!.hungUp else { return }
+        if !state.bridges[bridgeID]!.memberIDs.contains(id) { state.bridges[bridgeID]!.memberIDs.append(id) }
+        if !state.channels[id]!.bridgeIDs.contains(bridgeID) { state.channels[id]!.bridgeIDs.append(bridgeID) }
+        if state.channels[id]!.isRealLeg { publishStart(id, at: instant, into: &out) }
+        updateConnections(around: bridgeID, at: instant, into: &out)
+    }
+
+    mutating func handleBridgeLeave(_ message: AMIMessage, at instant: EventInstant) {
+        guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let id = nonEmpty(message["Uniqueid"]),
+            state.channels[id] != nil
+        else { return }
+        state.channels[id]!.lastActivity = instant
+        leaveBridge(bridgeID, channel: id)
+    }
+
+    mutating func leaveBridge(_ bridgeID: String, channel id: String) {
+        state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id }
+        state.channels[id]?.bridgeIDs.removeAll { $0 == bridgeID }
+    }
+
+    mutating func handleBridgeDestroy(_ message: AMIMessage) {
+        guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let bridge = state.bridges.removeValue(forKey: bridgeID)
+        else { return }
+        for member in bridge.memberIDs { state.channels[member]?.bridgeIDs.removeAll { $0 == bridgeID } }
+    }
+
+    /// `BridgeMerge`: every member of the `From` bridge moves to the `To` bridge.
+    mutating func handleBridgeMerge(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        guard let toID = nonEmpty(message["ToBridgeUniqueid"]), let fromID = nonEmpty(message["FromBridgeUniqueid"])
+        else { return }
+        ensureBridge(toID, message, prefix: "To")
+        let moved = state.bridges.removeValue(forKey: fromID)?.memberIDs ?? []
+        for member in moved {
+            state.channels[member]?.bridgeIDs.removeAll { $0 == fromID }
+            guard state.channels[member] != nil else { continue }
+            if !state.bridges[toID]!.memberIDs.contains(member) { state.bridges[toID]!.memberIDs.append(member) }
+            if !state.channels[member]!.bridgeIDs.contains(toID) { state.channels[member]!.bridgeIDs.append(toID) }
+        }
+        updateConnections(around: toID, at: instant, into: &out)
+    }
+
+    /// Re-evaluates the peers of every real leg reachable from a bridge and publishes `connected`
+    /// for each leg whose peer changed.
+    mutating func updateConnections(around bridgeID: String, at instant: EventInstant, into out: inout CorrelationOutput) {
+        let legs = realLegs(reachableFrom: [bridgeID], excluding: nil)
+        guard legs.count >= 2 else { return }
+        for legID in legs {
+            guard let leg = state.channels[legID], leg.phase != .ended, !leg.hungUp else { continue }
+            let peers = legs.filter { $0 != legID }
+            // The peer is the longest-present party: the oldest leg other than this one.
+            guard let peer = peers.first, peer != leg.lastPeerID else { continue }
+            connect(legID, to: peer, at: instant, into: &out)
+        }
+    }
+
+    mutating func connect(_ legID: String, to peerID: String, at instant: EventInstant, into out: inout CorrelationOutput) {
+        publishStart(legID, at: instant, into: &out)
+        publishStart(peerID, at: instant, into: &out)
+        guard state.channels[legID]!.phase == .live else { return }
+        if state.channels[legID]!.callID != state.channels[peerID]!.callID {
+            linkCalls(state.channels[legID]!.callID, state.channels[peerID]!.callID, into: &out)
+        }
+        var leg = state.channels[legID]!
+        leg.lastPeerID = peerID
+        if leg.firstPeerID == nil { leg.firstPeerID = peerID }
+        if leg.connectedAt == nil { leg.connectedAt = instant }
+        if leg.answeredAt == nil { leg.answeredAt = instant }
+        if !leg.onHold { leg.legState = .up }
+        state.channels[legID] = leg
+        if leg.role == .caller, var queue = state.calls[leg.callID]!.queue, queue.answeredByLegID == nil {
+            queue.answeredByLegID = peerID
+            state.calls[leg.callID]!.queue = queue
+        }
+        let peer = state.channels[peerID]!
+        emitLegEvent(.callConnected, legID: legID, extra: ["peer": legJSON(peer)], at: instant, into: &out)
+    }
+
+    /// Real legs in the given bridges or behind Local pairs bridged there, oldest first.
+    func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
+        var found: [String] = []
+        var seenChannels: Set<String> = []
+        var seenBridges: Set<String> = []
+        var pending = bridgeIDs
+        while let bridgeID = pending.popLast() {
+            guard seenBridges.insert(bridgeID).inserted, let bridge = state.bridges[bridgeID], bridge.connectsMembers
+            else { continue }
+            for member in bridge.memberIDs where seenChannels.insert(member).inserted {
+                guard let record = state.channels[member], !record.hungUp else { continue }
+                if record.isLocal {
+                    if let partner = localPartner(of: member), seenChannels.insert(partner).inserted,
+                        let partnerRecord = state.channels[partner], !partnerRecord.hungUp
+                    {
+                        pending.append(contentsOf: partnerRecord.bridgeIDs)
+                    }
+                } else if member != excluded {
+                    found.append(member)
+                }
+            }
+        }
+        return found.sorted { state.channels[$0]!.order < state.channels[$1]!.order }
+    }
+}

@@ -1,0 +1,369 @@
+import AMIProtocol
+import CallEvents
+
+/// Channel lifecycle: creation (lazy, from any event that carries a channel block), snapshot
+/// updates, the pending → live → ended life of a leg, and hangup.
+extension CallCorrelator {
+    /// Finds the channel a snapshot names, updating its facts; creates it when `create` is true
+    /// and the channel is neither known nor recently ended (events after a reconnect, P1).
+    @discardableResult
+    mutating func observe(
+        _ snapshot: ChannelSnapshot, at instant: EventInstant, create: Bool, refresh: Bool = true,
+        into out: inout CorrelationOutput
+    ) -> String? {
+        guard let id = snapshot.uniqueID else { return nil }
+        if state.channels[id] != nil {
+            if refresh { refreshChannel(id, from: snapshot, at: instant, into: &out) } else {
+                state.channels[id]!.lastActivity = instant
+            }
+            return id
+        }
+        guard create, state.endedChannels[id] == nil, let name = snapshot.channel else { return nil }
+        createChannel(id: id, name: name, snapshot: snapshot, at: instant)
+        return id
+    }
+
+    mutating func createChannel(id: String, name: String, snapshot: ChannelSnapshot, at instant: EventInstant) {
+        let linkedID = snapshot.linkedID ?? id
+        let callID = callID(forLinkedID: linkedID, uniqueID: id, at: instant)
+        var record = ChannelRecord(
+            uniqueID: id, name: name, linkedID: linkedID, callID: callID, isLocal: isLocalChannelName(name),
+            order: state.nextOrder, createdAt: instant, lastActivity: instant)
+        state.nextOrder += 1
+        record.callerIDNum = snapshot.callerIDNum
+        record.callerIDName = snapshot.callerIDName
+        record.connectedLineNum = snapshot.connectedLineNum
+        record.accountCode = snapshot.accountCode
+        record.context = snapshot.context
+        record.initialContext = snapshot.context
+        record.initialExten = snapshot.exten
+        record.stateDesc = snapshot.stateDesc
+        for variable in classifier.tenantVariableNames {
+            if let value = snapshot.channelVariable(variable) { record.variables[variable] = value }
+        }
+        state.channels[id] = record
+        state.calls[callID]!.channelIDs.append(id)
+        state.calls[callID]!.liveChannelCount += 1
+        if record.isLocal { state.localChannelIDByName[name] = id }
+    }
+
+    /// The call a new channel joins: the call of its `Linkedid`, or a new call named after it.
+    mutating func callID(forLinkedID linkedID: String, uniqueID: String, at instant: EventInstant) -> String {
+        if let existing = state.callIDByLinkedID[linkedID], state.calls[existing] != nil { return existing }
+        var callID = linkedID
+        if state.usedCallIDs[callID] != nil || state.calls[callID] != nil {
+            // The linkedid's call already ended (a late channel of an old chain): a new call with a
+            // derived, still deterministic id, so event ids never repeat.
+            callID = linkedID + "-" + uniqueID
+        }
+        state.calls[callID] = CallRecord(id: callID, startedAt: instant)
+        state.callIDByLinkedID[linkedID] = callID
+        return callID
+    }
+
+    /// Updates a known channel from an event's channel block. A changed `Linkedid` that belongs to
+    /// another call links the two calls (transfers, pickups — ami-reference §2.13).
+    mutating func refreshChannel(
+        _ id: String, from snapshot: ChannelSnapshot, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
+        var record = state.channels[id]!
+        record.lastActivity = instant
+        if let value = snapshot.stateDesc { record.stateDesc = value }
+        if let value = snapshot.accountCode { record.accountCode = value }
+        if let value = snapshot.context { record.context = value }
+        if record.phase == .pending {
+            if let value = snapshot.callerIDNum { record.callerIDNum = value }
+            if let value = snapshot.callerIDName { record.callerIDName = value }
+        }
+        if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
+        var linkedTo: String?
+        if let linkedID = snapshot.linkedID, linkedID != record.linkedID {
+            record.linkedID = linkedID
+            if let other = state.callIDByLinkedID[linkedID], other != record.callID, state.calls[other] != nil {
+                linkedTo = other
+            } else if state.callIDByLinkedID[linkedID] == nil {
+                state.callIDByLinkedID[linkedID] = record.callID
+            }
+        }
+        state.channels[id] = record
+        if let linkedTo { linkCalls(record.callID, linkedTo, into: &out) }
+    }
+
+    /// Events that only refresh the channel block (NewAccountCode).
+    mutating func handleSnapshotRefresh(_ message: AMIMessage, at instant: EventInstant) {
+        var ignored = CorrelationOutput()
+        observe(ChannelSnapshot(message), at: instant, create: false, into: &ignored)
+    }
+
+    mutating func handleNewchannel(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
+    }
+
+    /// `Newexten`: the most frequent channel event. Only the application matters (VoiceMail, and
+    /// why an application answered), plus tenant facts while the leg is still pending.
+    mutating func handleNewexten(_ message: AMIMessage, at instant: EventInstant) {
+        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
+        if state.channels[id]!.phase == .pending {
+            var ignored = CorrelationOutput()
+            refreshChannel(id, from: ChannelSnapshot(message), at: instant, into: &ignored)
+        } else {
+            state.channels[id]!.lastActivity = instant
+        }
+        guard let application = nonEmpty(message["Application"]) else { return }
+        state.channels[id]!.application = application
+        if application.lowercased() == "voicemail" { state.channels[id]!.ranVoicemail = true }
+    }
+
+    /// `VarSet`: ~40 % of all events. Reads only `Variable` unless it is one the engine uses.
+    mutating func handleVarSet(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        guard let variable = message["Variable"] else { return }
+        let isQuality = configuration.rating.enabled && variable.hasPrefix("RTPAUDIOQOS")
+        let isVoicemail = variable == "VM_MESSAGEFILE"
+        let isTenant = !classifier.tenantVariableNames.isEmpty && classifier.tenantVariableNames.contains(variable)
+        guard isQuality || isVoicemail || isTenant else { return }
+        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
+        let value = message.unescapedValue("Value") ?? ""
+        if isQuality { state.channels[id]!.quality.merge(variable: variable, value: value) }
+        if isVoicemail, !value.isEmpty {
+            state.channels[id]!.voicemailFile = value
+            state.channels[id]!.voicemailStoredAt = instant
+        }
+        if isTenant { state.channels[id]!.variables[variable] = value }
+    }
+
+    mutating func handleNewstate(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        guard let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out) else { return }
+        let record = state.channels[id]!
+        guard record.isRealLeg, record.phase != .ended else { return }
+        publishStart(id, at: instant, into: &out)
+        guard record.stateDesc?.lowercased() == "up" else { return }
+        if state.channels[id]!.answeredAt == nil { state.channels[id]!.answeredAt = instant }
+        let leg = state.channels[id]!
+        if leg.role == .caller, !leg.originated, !leg.anyDialAnswered, leg.connectedAt == nil,
+            !leg.answeredByApplication, leg.lastPeerID == nil
+        {
+            // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
+            state.channels[id]!.answeredByApplication = true
+            if !leg.onHold { state.channels[id]!.legState = .up }
+            var change: [String: JSONValue] = ["reason": "answered_by_application"]
+            change["application"] = .optional(leg.ranVoicemail ? "VoiceMail" : leg.application)
+            emitLegEvent(.callUpdated, legID: id, extra: ["change": .object(change)], at: instant, into: &out)
+        } else if !leg.onHold {
+            state.channels[id]!.legState = .up
+        }
+    }
+
+    mutating func handleNewCallerID(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        let snapshot = ChannelSnapshot(message)
+        guard let id = observe(snapshot, at: instant, create: true, into: &out) else { return }
+        let leg = state.channels[id]!
+        guard leg.isRealLeg, leg.phase == .live else { return }
+        let newNumber = snapshot.callerIDNum ?? leg.number
+        let newName = snapshot.callerIDName
+        guard newNumber != leg.number || newName != leg.displayName else { return }
+        let change: JSONValue = [
+            "reason": "caller_id_changed",
+            "previous": ["number": .string(leg.number), "name": .optional(leg.displayName)],
+            "current": ["number": .string(newNumber), "name": .optional(newName)],
+        ]
+        state.channels[id]!.number = newNumber
+        state.channels[id]!.displayName = newName
+        state.channels[id]!.callerIDNum = snapshot.callerIDNum
+        state.channels[id]!.callerIDName = newName
+        state.channels[id]!.isExternal = classifier.isExternal(newNumber)
+        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+    }
+
+    /// A connected-line change is published only when it names someone other than the peer the
+    /// engine already reported (Asterisk updates connected line on every answer and Local hop).
+    mutating func handleNewConnectedLine(
+        _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
+        let snapshot = ChannelSnapshot(message)
+        guard let id = snapshot.uniqueID, let before = state.channels[id] else {
+            observe(snapshot, at: instant, create: true, into: &out)
+            return
+        }
+        observe(snapshot, at: instant, create: false, into: &out)
+        guard before.isRealLeg, before.phase == .live, let peerID = before.lastPeerID,
+            let number = snapshot.connectedLineNum, number != before.connectedLineNum
+        else { return }
+        let peerNumber = legRecord(peerID)?.number
+        guard number != peerNumber else { return }
+        let change: JSONValue = [
+            "reason": "connected_party_changed",
+            "connected_party": ["number": .string(number), "name": .optional(snapshot.connectedLineName)],
+        ]
+        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+    }
+
+    mutating func handleRename(_ message: AMIMessage) {
+        guard let id = nonEmpty(message["Uniqueid"]), let newName = nonEmpty(message["Newname"]),
+            let old = state.channels[id]
+        else { return }
+        if old.isLocal {
+            state.localChannelIDByName[old.name] = nil
+            state.localChannelIDByName[newName] = id
+        }
+        state.channels[id]!.name = newName
+    }
+
+    /// Remembers which party hung up first: the caller, or a callee that had answered.
+    mutating func handleHangupRequest(_ message: AMIMessage, at instant: EventInstant) {
+        guard let id = nonEmpty(message["Uniqueid"]), let leg = state.channels[id] else { return }
+        noteHangupParty(leg)
+    }
+
+    mutating func noteHangupParty(_ leg: ChannelRecord) {
+        guard leg.isRealLeg, leg.phase != .ended, !leg.hungUp else { return }
+        if state.calls[leg.callID]?.firstHangupLegID == nil, leg.role == .caller || leg.answeredAt != nil {
+            state.calls[leg.callID]!.firstHangupLegID = leg.uniqueID
+        }
+        // A ringing callee that is torn down did not hang up on anyone.
+        guard leg.endedByLegID == nil, leg.role == .caller || leg.answeredAt != nil else { return }
+        state.channels[leg.uniqueID]!.endedByLegID = leg.uniqueID
+        // Whoever is talking to this leg right now was hung up on by it.
+        for peer in realLegs(reachableFrom: leg.bridgeIDs, excluding: leg.uniqueID)
+        where state.channels[peer]!.endedByLegID == nil {
+            state.channels[peer]!.endedByLegID = leg.uniqueID
+        }
+    }
+
+    mutating func handleHangup(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        let snapshot = ChannelSnapshot(message)
+        guard let id = snapshot.uniqueID else { return }
+        guard state.channels[id] != nil else {
+            if state.endedChannels[id] == nil { out.diagnostics.append(.unknownChannel(uniqueID: id, event: "Hangup")) }
+            return
+        }
+        observe(snapshot, at: instant, create: false, into: &out)
+        guard !state.channels[id]!.hungUp else { return }
+        state.channels[id]!.hangupCause = message["Cause"].flatMap { Int($0) }
+        state.channels[id]!.hangupCauseText = nonEmpty(message["Cause-txt"])
+        noteHangupParty(state.channels[id]!)
+        endChannel(id, at: instant, into: &out)
+    }
+
+    /// A channel is gone: leave its bridges (Hangup may precede BridgeLeave, P2), finish the leg,
+    /// and end the call when it was the call's last channel.
+    mutating func endChannel(
+        _ id: String, at instant: EventInstant, reconstructed: Bool = false, into out: inout CorrelationOutput
+    ) {
+        guard var record = state.channels[id], !record.hungUp else { return }
+        record.hungUp = true
+        for bridgeID in record.bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
+        record.bridgeIDs = []
+        state.channels[id] = record
+        if record.isRealLeg {
+            if record.phase == .pending { publishStart(id, at: instant, into: &out) }
+            if state.channels[id]!.phase == .live { finishLeg(id, at: instant, reconstructed: reconstructed, into: &out) }
+        }
+        let callID = record.callID
+        state.calls[callID]!.liveChannelCount -= 1
+        if state.calls[callID]!.liveChannelCount <= 0 { endCall(callID, at: instant, into: &out) }
+    }
+
+    /// Publishes `started` for a pending real leg, first for every earlier pending leg of its call
+    /// (so the caller always starts first), freezing tenant and direction on the call's first one.
+    mutating func publishStart(_ id: String, at instant: EventInstant, into out: inout CorrelationOutput) {
+        guard let record = state.channels[id], record.isRealLeg, record.phase == .pending else { return }
+        let callID = record.callID
+        for other in state.calls[callID]!.channelIDs where other != id {
+            if let earlier = state.channels[other], earlier.order < record.order, earlier.isRealLeg,
+                earlier.phase == .pending
+            {
+                publishStart(other, at: instant, into: &out)
+            }
+        }
+        guard state.channels[id]!.phase == .pending else { return }
+        var leg = state.channels[id]!
+        var call = state.calls[callID]!
+        if call.callerLegID == nil {
+            leg.role = .caller
+            call.callerLegID = id
+            leg.number = leg.callerIDNum ?? nonEmptyExten(leg.initialExten) ?? endpointName(ofChannel: leg.name)
+            call.dialedNumber = nonEmptyExten(leg.initialExten)
+        } else {
+            leg.role = .callee
+            leg.number = leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
+                ?? endpointName(ofChannel: leg.name)
+        }
+        leg.displayName = leg.callerIDName
+        leg.isExternal = classifier.isExternal(leg.number)
+        leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
+        leg.phase = .live
+        if call.tenant == nil {
+            call.tenant = classifier.tenant(for: leg)
+            if leg.isExternal {
+                call.direction = .inbound
+            } else if let dialed = call.dialedNumber, classifier.isExternal(dialed) {
+                call.direction = .outbound
+            } else {
+                call.direction = .internal
+            }
+        } else if call.direction == .internal, leg.isExternal, leg.role == .callee {
+            // The first event is already out with `internal`; keep the call consistent (every leg
+            // event of a call carries one direction) rather than flipping mid-call.
+        }
+        state.channels[id] = leg
+        state.calls[callID] = call
+        var extra: [String: JSONValue] = [:]
+        if leg.reconstructed { extra["reconstructed"] = true }
+        emitLegEvent(.callStarted, legID: id, extra: extra, at: instant, into: &out)
+    }
+
+    /// Publishes `finished` with the disposition, cause, ring and talk seconds.
+    mutating func finishLeg(
+        _ id: String, at instant: EventInstant, reconstructed: Bool, into out: inout CorrelationOutput
+    ) {
+        var leg = state.channels[id]!
+        let call = state.calls[leg.callID]!
+        let disposition = self.disposition(of: leg, in: call)
+        leg.phase = .ended
+        leg.legState = .down
+        leg.endedAt = instant
+        leg.reconstructed = leg.reconstructed || reconstructed
+        state.channels[id] = leg
+        state.endedChannels[id] = instant
+        let ringEnd = leg.connectedAt ?? leg.answeredAt ?? instant
+        var extra: [String: JSONValue] = [
+            "disposition": .string(disposition.rawValue),
+            "hangup_cause": leg.hangupCause.map { .int(Int64($0)) } ?? .null,
+            "hangup_cause_text": .optional(leg.hangupCauseText),
+            "ring_seconds": .double(roundedSeconds(ringEnd.seconds(since: leg.createdAt))),
+            "talk_seconds": .double(roundedSeconds(leg.connectedAt.map { instant.seconds(since: $0) } ?? 0)),
+            "reconstructed": .bool(leg.reconstructed),
+        ]
+        if let by = leg.endedByLegID ?? call.firstHangupLegID, let party = legRecord(by) {
+            extra["hangup_by"] = [
+                "leg_id": .string(party.uniqueID), "role": .string(party.role.rawValue),
+                "number": .string(party.number),
+            ]
+        } else {
+            extra["hangup_by"] = .null
+        }
+        if let forward = leg.forwardedTo { extra["forwarded_to"] = .string(forward) }
+        emitLegEvent(.callFinished, legID: id, extra: extra, at: instant, into: &out)
+    }
+
+    func legRecord(_ id: String) -> ChannelRecord? { state.channels[id] }
+}
+
+/// `Exten` values that are not a dialled number (`s` is Asterisk's "start" extension).
+func nonEmptyExten(_ exten: String?) -> String? {
+    guard let exten, !exten.isEmpty, exten != "s" else { return nil }
+    return exten
+}
+
+/// The number part of a `DialString` (`1002/1002` → `1002`, `carrier/+1555…` → `+1555…`,
+/// `1101` → `1101`).
+func dialedPart(_ dialString: String?) -> String? {
+    guard let dialString, !dialString.isEmpty else { return nil }
+    if let slash = dialString.lastIndex(of: "/") { return nonEmpty(String(dialString[dialString.index(after: slash)...])) }
+    return dialString
+}
+
+/// Seconds rounded to milliseconds, so float noise never reaches the JSON.
+func roundedSeconds(_ seconds: Double) -> Double {
+    (max(0, seconds) * 1000).rounded() / 1000
+}

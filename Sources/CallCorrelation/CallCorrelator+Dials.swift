@@ -1,0 +1,90 @@
+import AMIProtocol
+import CallEvents
+
+/// `DialBegin` / `DialEnd` (ami-reference §2.2): who rings whom, how each dial ended, forwards.
+extension CallCorrelator {
+    mutating func handleDialBegin(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        let source = observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
+        guard let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: true, into: &out)
+        else { return }
+        if state.channels[dest]!.dialString == nil { state.channels[dest]!.dialString = nonEmpty(message["DialString"]) }
+        if let source {
+            if state.channels[source]!.isLocal, !state.channels[source]!.dialedChannelIDs.contains(dest) {
+                state.channels[source]!.dialedChannelIDs.append(dest)
+            }
+            publishStart(source, at: instant, into: &out)
+        } else {
+            // No caller block: an originated or call-file dial ([AMI-v2] "Dialing and Origination").
+            state.calls[state.channels[dest]!.callID]!.originated = true
+            state.channels[dest]!.originated = true
+        }
+        if state.channels[dest]!.phase == .pending { publishStart(dest, at: instant, into: &out) }
+    }
+
+    mutating func handleDialEnd(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+        let source = observe(ChannelSnapshot(message), at: instant, create: false, refresh: false, into: &out)
+        let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: false, refresh: false,
+                           into: &out)
+        guard let status = nonEmpty(message["DialStatus"])?.uppercased() else { return }
+        let forward = nonEmpty(message["Forward"])
+        if let dest {
+            record(status: status, on: dest)
+            if let forward { state.channels[dest]!.forwardedTo = forward }
+            // A Local ;1 that did not answer: the real phones its ;2 rang get the same outcome
+            // (the ;2's own DialEnd only says CANCEL).
+            if state.channels[dest]!.isLocal, status == "NOANSWER" || status == "BUSY" {
+                for real in realChannelsBehind(localHalf: dest) { record(status: status, on: real) }
+            }
+        }
+        if let source {
+            state.channels[source]!.lastDialStatusFromMe = status
+            if status == "ANSWER" { state.channels[source]!.anyDialAnswered = true }
+        }
+        if let forward {
+            let callID = dest.flatMap { state.channels[$0]?.callID } ?? source.flatMap { state.channels[$0]?.callID }
+            if let callID, let callerID = state.calls[callID]?.callerLegID, state.channels[callerID]?.phase == .live {
+                let change: JSONValue = [
+                    "reason": "forwarded",
+                    "from": .optional(dest.flatMap { state.channels[$0] }.map { $0.isLocal ? nil : $0.number } ?? nil),
+                    "to": .string(forward),
+                ]
+                emitLegEvent(.callUpdated, legID: callerID, extra: ["change": change], at: instant, into: &out)
+            }
+        }
+    }
+
+    /// Keeps the first decisive status of the dial that rang a channel: a later `CANCEL` (the
+    /// Local ;2 tearing down) does not hide an earlier `NOANSWER`/`BUSY`.
+    mutating func record(status: String, on id: String) {
+        if let existing = state.channels[id]!.dialStatusToMe, existing == "NOANSWER" || existing == "BUSY",
+            status == "CANCEL"
+        {
+            return
+        }
+        state.channels[id]!.dialStatusToMe = status
+    }
+
+    /// Real channels rung through a Local pair (following chains of Local pairs).
+    func realChannelsBehind(localHalf id: String) -> [String] {
+        var result: [String] = []
+        var visited: Set<String> = []
+        var queue = [id]
+        while let current = queue.popLast() {
+            guard visited.insert(current).inserted, let record = state.channels[current] else { continue }
+            if !record.isLocal {
+                result.append(current)
+                continue
+            }
+            if let partner = localPartner(of: current) { queue.append(partner) }
+            queue.append(contentsOf: record.dialedChannelIDs)
+        }
+        return result.sorted { state.channels[$0]!.order < state.channels[$1]!.order }
+    }
+
+    /// The other half of a Local pair, by name (`;1` ↔ `;2`).
+    func localPartner(of id: String) -> String? {
+        guard let record = state.channels[id], record.isLocal, let partnerName = localPartnerName(record.name)
+        else { return nil }
+        return state.localChannelIDByName[partnerName]
+    }
+}

@@ -1,0 +1,94 @@
+import AMIProtocol
+import CallEvents
+
+/// Keeping state honest when input is missing: resynchronisation after a (re)connect (P11) and
+/// expiry of legs that never got a `Hangup` (bounded memory).
+extension CallCorrelator {
+    /// Applies the live channel list (`CoreShowChannel` items) after a (re)connect.
+    ///
+    /// * Known channels that are not in the list vanished while we were away: their legs finish as
+    ///   `reconstructed`, and calls left without channels end.
+    /// * Channels in the list that we never saw are adopted: their legs are announced (marked
+    ///   `reconstructed`); legs we already announced get no second `started`.
+    /// * `BridgeId` membership restores who talks to whom.
+    public mutating func resynchronize(
+        with liveChannels: [AMIMessage], at instant: EventInstant
+    ) -> CorrelationOutput {
+        var out = CorrelationOutput()
+        var live: Set<String> = []
+        for item in liveChannels { if let id = nonEmpty(item["Uniqueid"]) { live.insert(id) } }
+        // 1. Vanished channels, oldest first.
+        let vanished = state.channels.values.filter { !$0.hungUp && !live.contains($0.uniqueID) }
+            .sorted { $0.order < $1.order }
+        for record in vanished {
+            if record.isRealLeg {
+                out.diagnostics.append(.vanishedDuringDisconnect(uniqueID: record.uniqueID, callID: record.callID))
+            }
+            endChannel(record.uniqueID, at: instant, reconstructed: true, into: &out)
+        }
+        // 2. Adopt unknown channels, in list order (Asterisk lists them oldest first).
+        var touchedBridges: [String] = []
+        for item in liveChannels {
+            let snapshot = ChannelSnapshot(item)
+            guard let id = snapshot.uniqueID, let name = snapshot.channel else { continue }
+            if state.channels[id] == nil {
+                state.endedChannels[id] = nil
+                createChannel(id: id, name: name, snapshot: snapshot, at: instant)
+                state.channels[id]!.adopted = true
+                state.channels[id]!.reconstructed = true
+                if snapshot.stateDesc?.lowercased() == "up" { state.channels[id]!.answeredAt = instant }
+                if state.channels[id]!.isRealLeg {
+                    out.diagnostics.append(.adoptedAfterReconnect(uniqueID: id, callID: state.channels[id]!.callID))
+                }
+            } else {
+                refreshChannel(id, from: snapshot, at: instant, into: &out)
+            }
+            if let bridgeID = nonEmpty(item["BridgeId"]) ?? nonEmpty(item["BridgeUniqueid"]) {
+                if state.bridges[bridgeID] == nil { state.bridges[bridgeID] = BridgeRecord(id: bridgeID) }
+                if !state.bridges[bridgeID]!.memberIDs.contains(id) { state.bridges[bridgeID]!.memberIDs.append(id) }
+                if !state.channels[id]!.bridgeIDs.contains(bridgeID) { state.channels[id]!.bridgeIDs.append(bridgeID) }
+                if !touchedBridges.contains(bridgeID) { touchedBridges.append(bridgeID) }
+            }
+        }
+        for item in liveChannels {
+            if let id = nonEmpty(item["Uniqueid"]), state.channels[id]?.adopted == true {
+                publishStart(id, at: instant, into: &out)
+            }
+        }
+        // 3. Who talks to whom now (no repeat for pairs already reported).
+        for bridgeID in touchedBridges { updateConnections(around: bridgeID, at: instant, into: &out) }
+        return out
+    }
+
+    /// Finishes legs (and forgets Local halves) with no event since before `instant`, and forgets
+    /// tombstones older than it. The shell calls it from a timer with
+    /// `now − configuration.legExpirySeconds`.
+    public mutating func expire(before instant: EventInstant) -> CorrelationOutput {
+        var out = CorrelationOutput()
+        let stale = state.channels.values.filter { !$0.hungUp && $0.lastActivity < instant }.sorted { $0.order < $1.order }
+        for record in stale {
+            if record.isRealLeg { out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID)) }
+            endChannel(record.uniqueID, at: max(record.lastActivity, instant), into: &out)
+        }
+        state.endedChannels = state.endedChannels.filter { $0.value >= instant }
+        state.usedCallIDs = state.usedCallIDs.filter { $0.value >= instant }
+        return out
+    }
+
+    /// Convenience for the shell: expire with the configured leg expiry relative to `now`.
+    public mutating func expireStale(now: EventInstant) -> CorrelationOutput {
+        expire(before: now.adding(seconds: -configuration.legExpirySeconds))
+    }
+
+    /// End of input (a replay reached the end of its capture): every remaining leg finishes,
+    /// every call ends.
+    public mutating func finish(at instant: EventInstant) -> CorrelationOutput {
+        var out = CorrelationOutput()
+        let remaining = state.channels.values.filter { !$0.hungUp }.sorted { $0.order < $1.order }
+        for record in remaining {
+            if record.isRealLeg { out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID)) }
+            endChannel(record.uniqueID, at: instant, into: &out)
+        }
+        return out
+    }
+}

@@ -1,0 +1,41 @@
+import AMIProtocol
+import CallEvents
+
+/// The loop the daemon and `replay` share: picks each message's instant and feeds the correlator.
+///
+/// The instant is the message's `Timestamp:` header (`timestampevents = yes`, µs since the epoch —
+/// the only PBX-side time most events carry, pitfall P20), else the caller's receive time, else the
+/// last instant seen; it never goes backwards, so per-call timestamps stay monotonic.
+public struct CorrelationSession: Sendable {
+    public private(set) var correlator: CallCorrelator
+    /// The instant given to the last message.
+    public private(set) var lastInstant = EventInstant(microseconds: 0)
+
+    public init(configuration: CorrelationConfiguration) {
+        correlator = CallCorrelator(configuration: configuration)
+    }
+
+    /// Feeds one message. `receivedAt` is the shell's clock reading (live) or nil (replay).
+    public mutating func ingest(_ message: AMIMessage, receivedAt: EventInstant? = nil) -> CorrelationOutput {
+        lastInstant = Self.instant(of: message, receivedAt: receivedAt, after: lastInstant)
+        return correlator.process(message, at: lastInstant)
+    }
+
+    /// End of input: finishes every open leg at the last instant (replay reached the end of a capture).
+    public mutating func finish() -> CorrelationOutput { correlator.finish(at: lastInstant) }
+
+    /// After a reconnect: see ``CallCorrelator/resynchronize(with:at:)``.
+    public mutating func resynchronize(with liveChannels: [AMIMessage], at instant: EventInstant) -> CorrelationOutput {
+        lastInstant = max(lastInstant, instant)
+        return correlator.resynchronize(with: liveChannels, at: lastInstant)
+    }
+
+    /// Timer tick of the shell: expires legs silent for longer than the configured expiry.
+    public mutating func expireStale(now: EventInstant) -> CorrelationOutput { correlator.expireStale(now: now) }
+
+    public static func instant(of message: AMIMessage, receivedAt: EventInstant?, after last: EventInstant) -> EventInstant {
+        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text) { return max(stamped, last) }
+        if let receivedAt { return max(receivedAt, last) }
+        return last
+    }
+}

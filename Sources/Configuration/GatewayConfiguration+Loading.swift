@@ -1,0 +1,127 @@
+import CallCorrelation
+import Foundation
+import Webhooks
+import YAML
+
+extension GatewayConfiguration {
+    /// Reads, parses and validates the file at `path`.
+    ///
+    /// - Parameter environment: where `${NAME}` values come from (the process environment by default;
+    ///   tests pass their own).
+    /// - Throws: ``ConfigurationError`` listing every problem, `file:line:column: key.path: problem`.
+    public static func load(path: String,
+                            environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> GatewayConfiguration
+    {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? "cannot read the file"
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ConfigurationError(problems: [ConfigurationProblem(
+                file: path, mark: nil, keyPath: "",
+                message: exists ? "cannot read: \(reason)" : "no such file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(problems: [ConfigurationProblem(file: path, mark: nil, keyPath: "",
+                                                                     message: "not UTF-8 text")])
+        }
+        return try parse(text, file: path, environment: environment)
+    }
+
+    /// Parses configuration text; `file` is only used in messages.
+    public static func parse(_ text: String, file: String,
+                             environment: [String: String] = [:]) throws(ConfigurationError) -> GatewayConfiguration {
+        let root: YAMLNode?
+        do {
+            root = try YAMLParser.parse(text)
+        } catch {
+            throw ConfigurationError(problems: [ConfigurationProblem(file: file, mark: error.mark, keyPath: "",
+                                                                     message: error.kind == .syntax ? "YAML syntax: \(error.message)" : error.message)])
+        }
+        var reader = ConfigurationReader(file: file, environment: environment)
+        let topMark = root?.mark ?? YAMLMark(line: 1, column: 1)
+        let top = reader.fields(root, "", allowed: ConfigurationKeys.top)
+            ?? emptyFields(at: topMark)
+        let ami = readAMI(top, &reader)
+        let store = readStore(top, &reader)
+        let admin = readAdmin(top, &reader)
+        let tenants = readTenants(top, &reader)
+        let internalPattern = readNumbers(top, &reader)
+        let rating = readRating(top, &reader)
+        let tenantNames = [CorrelationConfiguration.mainTenant] + tenants.map(\.name)
+        let webhooks = readWebhooks(top, knownTenants: tenantNames, &reader)
+        guard reader.problems.isEmpty, let ami else {
+            let sorted = reader.problems.enumerated().sorted { a, b in
+                let left = a.element.mark ?? YAMLMark(line: 0, column: 0)
+                let right = b.element.mark ?? YAMLMark(line: 0, column: 0)
+                return (left.line, left.column, a.offset) < (right.line, right.column, b.offset)
+            }.map(\.element)
+            throw ConfigurationError(problems: sorted)
+        }
+        return GatewayConfiguration(ami: ami, store: store, admin: admin, tenants: tenants,
+                                    internalNumberPattern: internalPattern, rating: rating, webhooks: webhooks)
+    }
+
+    private static func emptyFields(at mark: YAMLMark) -> ConfigurationReader.Fields {
+        ConfigurationReader.Fields(node: YAMLNode(kind: .mapping([]), mark: mark), path: "")
+    }
+
+    private static func readAMI(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> AMISettings? {
+        guard let fields = reader.fields(top.value("ami"), "ami", allowed: ConfigurationKeys.ami) else {
+            reader.report(top.mark("ami"), "ami", "required (at least ami.username and ami.secret)")
+            return nil
+        }
+        let host = reader.string(fields, "host", nonEmpty: true) ?? "127.0.0.1"
+        let port = reader.int(fields, "port", range: 1...65535) ?? 5038
+        let username = reader.string(fields, "username", required: true, nonEmpty: true)
+        let secret = reader.string(fields, "secret", required: true)
+        let md5 = reader.bool(fields, "md5_challenge") ?? false
+        guard let username, let secret else { return nil }
+        return AMISettings(host: host, port: port, username: username, secret: secret, usesMD5Challenge: md5)
+    }
+
+    private static func readStore(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> StoreSettings {
+        guard let fields = reader.fields(top.value("store"), "store", allowed: ConfigurationKeys.store) else {
+            return StoreSettings()
+        }
+        return StoreSettings(path: reader.string(fields, "path", nonEmpty: true) ?? StoreSettings().path)
+    }
+
+    private static func readAdmin(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> AdminSettings {
+        guard let fields = reader.fields(top.value("admin"), "admin", allowed: ConfigurationKeys.admin) else {
+            return AdminSettings()
+        }
+        var settings = AdminSettings()
+        if let listen = reader.string(fields, "listen") {
+            if AdminSettings.split(listen) == nil {
+                reader.report(fields.mark("listen"), "admin.listen",
+                              "expected host:port such as 127.0.0.1:8088 or [::1]:8088, got \"\(listen)\"")
+            } else {
+                settings.listen = listen
+            }
+        }
+        settings.token = reader.string(fields, "token", nonEmpty: true)
+        return settings
+    }
+
+    private static func readNumbers(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> String {
+        guard let fields = reader.fields(top.value("numbers"), "numbers", allowed: ConfigurationKeys.numbers),
+              let pattern = reader.string(fields, "internal", nonEmpty: true)
+        else { return defaultInternalPattern }
+        if let problem = regexProblem(pattern) {
+            reader.report(fields.mark("internal"), "numbers.internal", problem)
+        }
+        return pattern
+    }
+
+    static func regexProblem(_ pattern: String) -> String? {
+        do {
+            _ = try Regex(pattern)
+            return nil
+        } catch {
+            return "invalid regular expression: \(error)"
+        }
+    }
+}

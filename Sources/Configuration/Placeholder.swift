@@ -1,1 +1,0 @@
-// Configuration: placeholder until its issue lands.

@@ -1,0 +1,199 @@
+import CCurl
+import CShims
+
+/// One configured libcurl easy handle plus the buffers it writes into.
+///
+/// Runs either alone (`perform()`, blocking, for the test sender and the CLI) or inside a
+/// `CurlMulti` (the delivery worker). Not thread-safe: one thread at a time, like the handle.
+/// Options follow https://curl.se/libcurl/c/curl_easy_setopt.html; the ones that matter here:
+/// no redirects (`CURLOPT_FOLLOWLOCATION` 0), TLS verification on, `CURLOPT_NOSIGNAL` for threads,
+/// HTTP/2 over TLS when offered (`CURL_HTTP_VERSION_2TLS`), only `http`/`https` (`CURLOPT_PROTOCOLS_STR`).
+public final class CurlTransfer {
+    public let request: CurlRequest
+    /// Free for the owner (the delivery worker keeps its job id here).
+    public var tag: Int = 0
+
+    let handle: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    fileprivate var responseBody: [UInt8] = []
+    fileprivate var responseHeaders: [CurlHeaderField] = []
+    fileprivate var bodyTruncated = false
+    fileprivate let maxResponseBytes: Int
+
+    public init(request: CurlRequest) throws(CurlError) {
+        CurlGlobal.ensureInitialized()
+        guard let easy = curl_easy_init() else {
+            throw CurlError(code: -1, kind: .other, message: "curl_easy_init failed (out of memory?)")
+        }
+        self.request = request
+        self.handle = easy
+        self.maxResponseBytes = max(0, request.maxResponseBytes)
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        try configure()
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        if let headerList { curl_slist_free_all(headerList) }
+        errorBuffer.deallocate()
+    }
+
+    private func configure() throws(CurlError) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        var code = CURLE_OK
+        func set(_ result: CURLcode) { if code == CURLE_OK { code = result } }
+        set(cs_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        set(cs_easy_setopt_str(handle, CURLOPT_URL, request.url))
+        set(cs_easy_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(cs_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set(cs_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+        set(cs_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        set(cs_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1))
+        set(cs_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0))
+        set(cs_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0))
+        set(cs_easy_setopt_long(handle, CURLOPT_HTTP_VERSION,
+                                request.allowHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1))
+        set(cs_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMilliseconds)))
+        set(cs_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, request.totalTimeoutMilliseconds)))
+        if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
+            set(cs_easy_setopt_long(handle, CURLOPT_POST, 1))
+            // Size first, then COPYPOSTFIELDS copies exactly that many bytes (the body may contain NUL).
+            set(cs_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            var body = request.body
+            if body.isEmpty { body = [0] }  // a valid pointer for an empty body; size 0 is what counts
+            body.withUnsafeMutableBytes { raw in
+                set(cs_easy_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
+            }
+            if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
+        } else if request.method == "GET" {
+            set(cs_easy_setopt_long(handle, CURLOPT_HTTPGET, 1))
+        } else {
+            set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method))
+        }
+        // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
+        for line in request.headerLines + ["Expect:"] {
+            guard let appended = curl_slist_append(headerList, line) else {
+                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
+            }
+            headerList = appended
+        }
+        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        set(cs_easy_setopt_writefn(handle, curlWriteBody))
+        set(cs_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, me))
+        set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
+        set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
+        if code != CURLE_OK { throw makeError(code) }
+    }
+
+    /// Runs the transfer on the calling thread (blocking). The multi interface is for everything else.
+    public func perform() -> Result<CurlResponse, CurlError> {
+        finish(curl_easy_perform(handle))
+    }
+
+    /// Builds the result once the transfer is done (from `perform` or from the multi's message).
+    func finish(_ code: CURLcode) -> Result<CurlResponse, CurlError> {
+        guard code == CURLE_OK else { return .failure(makeError(code)) }
+        var status = 0, connects = 0, version = 0
+        var totalMicros: curl_off_t = 0
+        _ = cs_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = cs_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        _ = cs_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
+        _ = cs_easy_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &totalMicros)
+        let httpVersion: Int
+        switch version {
+        case CURL_HTTP_VERSION_2_0: httpVersion = 20
+        case CURL_HTTP_VERSION_3: httpVersion = 30
+        case CURL_HTTP_VERSION_1_0: httpVersion = 10
+        default: httpVersion = 11
+        }
+        return .success(CurlResponse(status: status, headers: responseHeaders, body: responseBody,
+                                     isBodyTruncated: bodyTruncated, totalMicroseconds: Int64(totalMicros),
+                                     newConnections: connects, httpVersion: httpVersion))
+    }
+
+    /// Microseconds spent so far (also meaningful after a failure, e.g. a timeout).
+    public var elapsedMicroseconds: Int64 {
+        var total: curl_off_t = 0
+        _ = cs_easy_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &total)
+        return Int64(total)
+    }
+
+    private func makeError(_ code: CURLcode) -> CurlError {
+        let text = String(cString: curl_easy_strerror(code))
+        let detail = String(cString: errorBuffer)
+        let message = detail.isEmpty || detail == text ? text : "\(text): \(detail)"
+        return CurlError(code: Int(code.rawValue), kind: Self.kind(of: code), message: message)
+    }
+
+    static func kind(of code: CURLcode) -> CurlError.Kind {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_COULDNT_CONNECT: return .connectionFailed
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .hostNotFound
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE:
+            return .tls
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+             CURLE_HTTP2_STREAM:
+            return .connectionLost
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT,
+             CURLE_UNKNOWN_OPTION, CURLE_NOT_BUILT_IN:
+            return .invalidRequest
+        default: return .other
+        }
+    }
+
+    fileprivate func appendBody(_ bytes: UnsafeRawBufferPointer) {
+        let room = maxResponseBytes - responseBody.count
+        if room >= bytes.count {
+            responseBody.append(contentsOf: bytes)
+        } else {
+            if room > 0 { responseBody.append(contentsOf: bytes.prefix(room)) }
+            bodyTruncated = true
+        }
+    }
+
+    fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
+        let line = String(decoding: bytes[..<end], as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            responseHeaders.removeAll()  // a new response (after 100 Continue or an auth round): keep the last
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingSpaces()
+        responseHeaders.append(CurlHeaderField(name: name, value: value))
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        var view = self[...]
+        while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
+        while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
+        return String(view)
+    }
+}
+
+/// `CURLOPT_WRITEFUNCTION`: keeps the first `maxResponseBytes`, swallows the rest.
+private let curlWriteBody: curl_write_callback = { pointer, size, count, userdata in
+    let total = size * count
+    guard let pointer, let userdata else { return total }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    transfer.appendBody(UnsafeRawBufferPointer(start: pointer, count: total))
+    return total
+}
+
+/// `CURLOPT_HEADERFUNCTION`: one call per header line (status line included).
+private let curlWriteHeader: curl_write_callback = { pointer, size, count, userdata in
+    let total = size * count
+    guard let pointer, let userdata else { return total }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    transfer.appendHeaderLine(UnsafeRawBufferPointer(start: pointer, count: total))
+    return total
+}

@@ -1,0 +1,254 @@
+import Storage
+
+/// Which pending delivery may go when: per-call order per webhook, retries at their time, limits.
+///
+/// ## Overview
+/// Deliveries live in *lanes*, one per (webhook, call), sorted by `sequence`. Only a lane's head may
+/// be in flight, so a webhook receives one call's events in order, each after the previous one was
+/// delivered or given up; lanes of other calls and other webhooks do not wait for it. A head is
+/// *ready* when its `nextAttemptAt` has come, else it waits on a timer heap.
+///
+/// ## Inputs and outputs
+/// `add` (new, resumed or redelivered rows), `takeDue` (marks heads in flight and returns them),
+/// `complete` (an attempt's verdict: `.removed` or `.retry(at:)`), `release` (abandoned attempt).
+///
+/// ## Invariants
+/// - A lane's in-flight delivery is always `entries[0]`; new entries never go before it.
+/// - Every delivery id is in `laneOf` exactly while it is in some lane.
+/// - Per webhook at most `maxPerWebhook` heads are in flight.
+///
+/// No clock, no I/O: times are passed in (Unix milliseconds); confined to the worker thread.
+struct DeliveryScheduler {
+    struct LaneKey: Hashable {
+        var webhookID: Int64
+        /// The call id, or `event:<id>` for an event that belongs to no call (no order to keep).
+        var orderKey: String
+    }
+
+    struct Lane {
+        var entries: [OutboxDelivery] = []
+        var headInFlight = false
+        var isReady = false
+        /// The due time of the timer entry that is current for this lane.
+        var timerDue: Int64?
+    }
+
+    enum Verdict {
+        /// Delivered or given up: the next event of the call may go.
+        case removed
+        /// Failed; try again at this time (Unix ms).
+        case retry(at: Int64)
+    }
+
+    private(set) var lanes: [LaneKey: Lane] = [:]
+    private var laneOf: [Int64: LaneKey] = [:]
+    private var timers = MinHeap<TimerEntry>()
+    private var ready: [Int64: FIFO<LaneKey>] = [:]
+    private(set) var inFlightByWebhook: [Int64: Int] = [:]
+    private(set) var inFlightCount = 0
+    /// Pending deliveries that already failed at least once.
+    private(set) var retryingCount = 0
+
+    /// Deliveries held (pending or in flight).
+    var count: Int { laneOf.count }
+
+    func contains(_ id: Int64) -> Bool { laneOf[id] != nil }
+
+    static func laneKey(of delivery: OutboxDelivery) -> LaneKey {
+        LaneKey(webhookID: delivery.webhookID,
+                orderKey: delivery.callID.isEmpty ? "event:\(delivery.eventID)" : delivery.callID)
+    }
+
+    /// Adds a delivery, or, for one already held and not in flight, moves its next attempt to
+    /// `delivery.nextAttemptAt` (a redelivery). Returns false when it was in flight (nothing changes).
+    @discardableResult
+    mutating func add(_ delivery: OutboxDelivery, now: Int64) -> Bool {
+        if let key = laneOf[delivery.id] {
+            guard var lane = lanes[key], let index = lane.entries.firstIndex(where: { $0.id == delivery.id }) else {
+                return false
+            }
+            if index == 0 && lane.headInFlight { return false }
+            lane.entries[index].nextAttemptAt = delivery.nextAttemptAt
+            lane.entries[index].isManual = delivery.isManual
+            lanes[key] = lane
+            schedule(key, now: now)
+            return true
+        }
+        let key = Self.laneKey(of: delivery)
+        var lane = lanes[key] ?? Lane()
+        let firstMovable = lane.headInFlight ? 1 : 0
+        var index = lane.entries.count
+        while index > firstMovable,
+              (lane.entries[index - 1].sequence, lane.entries[index - 1].id) > (delivery.sequence, delivery.id)
+        {
+            index -= 1
+        }
+        lane.entries.insert(delivery, at: index)
+        lanes[key] = lane
+        laneOf[delivery.id] = key
+        if delivery.attempts > 0 { retryingCount += 1 }
+        if index == 0 { schedule(key, now: now) }
+        return true
+    }
+
+    /// Heads due at `now` for webhooks that `canSend`, within the in-flight limits; marks them in flight.
+    mutating func takeDue(now: Int64, canSend: (Int64) -> Bool, maxPerWebhook: Int, maxTotal: Int) -> [OutboxDelivery] {
+        promoteTimers(now: now)
+        var taken: [OutboxDelivery] = []
+        for webhookID in Array(ready.keys) {
+            guard inFlightCount < maxTotal else { break }
+            guard canSend(webhookID) else { continue }
+            guard var queue = ready[webhookID] else { continue }
+            while inFlightCount < maxTotal, inFlightByWebhook[webhookID, default: 0] < maxPerWebhook,
+                  let key = queue.pop()
+            {
+                guard var lane = lanes[key] else { continue }
+                lane.isReady = false
+                guard !lane.headInFlight, let head = lane.entries.first else {
+                    lanes[key] = lane
+                    continue
+                }
+                guard head.nextAttemptAt <= now else {
+                    lanes[key] = lane
+                    schedule(key, now: now)
+                    continue
+                }
+                lane.headInFlight = true
+                lanes[key] = lane
+                inFlightByWebhook[webhookID, default: 0] += 1
+                inFlightCount += 1
+                taken.append(head)
+            }
+            ready[webhookID] = queue.isEmpty ? nil : queue
+        }
+        return taken
+    }
+
+    /// An attempt of the in-flight head `id` ended with `verdict`.
+    mutating func complete(_ id: Int64, _ verdict: Verdict, now: Int64) {
+        guard let key = laneOf[id], var lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        lane.headInFlight = false
+        endFlight(key.webhookID)
+        let head = lane.entries[0]
+        switch verdict {
+        case .removed:
+            lane.entries.removeFirst()
+            laneOf[id] = nil
+            if head.attempts > 0 { retryingCount -= 1 }
+        case .retry(let at):
+            if head.attempts == 0 { retryingCount += 1 }
+            lane.entries[0].attempts += 1
+            lane.entries[0].nextAttemptAt = at
+            lane.entries[0].isManual = false
+        }
+        if lane.entries.isEmpty {
+            lanes[key] = nil
+        } else {
+            lanes[key] = lane
+            schedule(key, now: now)
+        }
+    }
+
+    /// The in-flight head `id` was abandoned without a verdict (shutdown): it stays first, unchanged.
+    mutating func release(_ id: Int64, now: Int64) {
+        guard let key = laneOf[id], var lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        lane.headInFlight = false
+        lanes[key] = lane
+        endFlight(key.webhookID)
+        schedule(key, now: now)
+    }
+
+    /// The earliest timer, Unix ms.
+    var nextTimer: Int64? { timers.peek?.due }
+
+    // MARK: Internals
+
+    private struct TimerEntry: Comparable {
+        var due: Int64
+        var key: LaneKey
+        static func < (lhs: TimerEntry, rhs: TimerEntry) -> Bool { lhs.due < rhs.due }
+        static func == (lhs: TimerEntry, rhs: TimerEntry) -> Bool { lhs.due == rhs.due && lhs.key == rhs.key }
+    }
+
+    private mutating func endFlight(_ webhookID: Int64) {
+        inFlightCount -= 1
+        let left = inFlightByWebhook[webhookID, default: 1] - 1
+        inFlightByWebhook[webhookID] = left > 0 ? left : nil
+    }
+
+    /// Puts a lane's head where it belongs: the ready queue when due, the timer heap otherwise.
+    private mutating func schedule(_ key: LaneKey, now: Int64) {
+        guard var lane = lanes[key], !lane.headInFlight, !lane.isReady, let head = lane.entries.first else { return }
+        if head.nextAttemptAt <= now {
+            lane.isReady = true
+            lane.timerDue = nil
+            ready[key.webhookID, default: FIFO()].push(key)
+        } else if lane.timerDue != head.nextAttemptAt {
+            lane.timerDue = head.nextAttemptAt
+            timers.push(TimerEntry(due: head.nextAttemptAt, key: key))
+        }
+        lanes[key] = lane
+    }
+
+    private mutating func promoteTimers(now: Int64) {
+        while let top = timers.peek, top.due <= now {
+            _ = timers.pop()
+            guard let lane = lanes[top.key], lane.timerDue == top.due else { continue }  // stale entry
+            lanes[top.key]?.timerDue = nil
+            schedule(top.key, now: now)
+        }
+    }
+}
+
+/// A first-in first-out queue with amortised O(1) pop.
+struct FIFO<Element> {
+    private var items: [Element] = []
+    private var head = 0
+    var isEmpty: Bool { head >= items.count }
+    mutating func push(_ item: Element) { items.append(item) }
+    mutating func pop() -> Element? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 64 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+}
+
+/// A binary min-heap.
+struct MinHeap<Element: Comparable> {
+    private var items: [Element] = []
+    var peek: Element? { items.first }
+    var count: Int { items.count }
+
+    mutating func push(_ item: Element) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count && items[left] < items[smallest] { smallest = left }
+            if right < items.count && items[right] < items[smallest] { smallest = right }
+            guard smallest != parent else { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
+    }
+}

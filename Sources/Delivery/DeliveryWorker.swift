@@ -1,0 +1,468 @@
+import Curl
+import Dispatch
+import Observability
+import Storage
+import Synchronization
+import Webhooks
+
+/// What the service hands the worker thread: new rows, wake-ups, the stop request.
+final class DeliveryMailbox: Sendable {
+    struct State {
+        var incoming: [OutboxDelivery] = []
+        var webhooksChanged = false
+        /// `DispatchTime` uptime nanoseconds by which the worker must be gone.
+        var stopDeadline: UInt64?
+    }
+
+    let state = Mutex(State())
+    let waker = Mutex<CurlWaker?>(nil)
+
+    func post(_ deliveries: [OutboxDelivery]) {
+        guard !deliveries.isEmpty else { return }
+        state.withLock { $0.incoming.append(contentsOf: deliveries) }
+        wake()
+    }
+
+    func wake() { waker.withLock { $0?.wake() } }
+}
+
+/// The delivery loop on its own thread: claims due rows, sends them with libcurl's multi interface,
+/// asks the retry policy, records each attempt, and keeps per-call order through `DeliveryScheduler`.
+///
+/// `@unchecked Sendable`: it is handed to its thread once, in `DeliveryService.start()`, and from then
+/// on every stored property is used on that thread only. What it shares (mailbox, counters, outbox,
+/// logger) is Sendable in its own right.
+final class DeliveryWorker: @unchecked Sendable {
+    private let outbox: Outbox
+    private let webhooks: @Sendable () -> [Webhook]
+    private let configuration: DeliveryConfiguration
+    private let environment: DeliveryEnvironment
+    private let logger: Logger
+    private let onWebhookDisabled: @Sendable (Webhook, String) -> Void
+    private let mailbox: DeliveryMailbox
+    private let counters: DeliveryCounters
+    private let multi: CurlMulti
+
+    private var scheduler = DeliveryScheduler()
+    private var tokenCache = OAuth2TokenCache()
+    private var jobs: [Int: Job] = [:]
+    private var nextTag = 1
+    private var tokenWaiters: [OAuth2TokenKey: [Attempt]] = [:]
+    private var tokenRequestsInFlight: Set<OAuth2TokenKey> = []
+    private var webhooksByID: [Int64: Webhook] = [:]
+    /// Disabled here (410, failing too long) until the webhook set shows them inactive.
+    private var suspended: Set<Int64> = []
+    private var failingSince: [Int64: Int64] = [:]
+    private var lastResync: Int64 = 0
+    private var reports: [DeliveryAttemptReport] = []
+    private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
+
+    private enum Job {
+        case delivery(Attempt)
+        case token(OAuth2TokenKey, tokenURL: String)
+    }
+
+    /// One delivery while it is being attempted.
+    private final class Attempt {
+        var delivery: OutboxDelivery
+        let webhook: Webhook
+        let body: [UInt8]
+        var startedAt: Int64 = 0
+        var tokenKey: OAuth2TokenKey?
+        var accessToken: String?
+        var tokenFromCache = false
+        var refreshedAfter401 = false
+
+        init(delivery: OutboxDelivery, webhook: Webhook, body: [UInt8]) {
+            self.delivery = delivery
+            self.webhook = webhook
+            self.body = body
+        }
+    }
+
+    init(outbox: Outbox, webhooks: @escaping @Sendable () -> [Webhook], configuration: DeliveryConfiguration,
+         environment: DeliveryEnvironment, logger: Logger,
+         onWebhookDisabled: @escaping @Sendable (Webhook, String) -> Void, mailbox: DeliveryMailbox,
+         counters: DeliveryCounters) {
+        self.outbox = outbox
+        self.webhooks = webhooks
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+        self.onWebhookDisabled = onWebhookDisabled
+        self.mailbox = mailbox
+        self.counters = counters
+        self.multi = CurlMulti(maxCachedConnections: max(64, configuration.maxInFlightTotal))
+        mailbox.waker.withLock { $0 = multi.waker }
+    }
+
+    // MARK: The loop
+
+    /// Runs until `stop` is requested and in-flight attempts are done (or the deadline passes).
+    func run() {
+        let start = environment.nowMilliseconds()
+        refreshWebhooks()
+        do {
+            failingSince = try outbox.failureStreaks()
+            for delivery in try outbox.pendingDeliveries() { scheduler.add(delivery, now: start) }
+        } catch {
+            logger.error("cannot read the outbox", ["error": "\(error)"])
+        }
+        lastResync = start
+        logger.info("delivery worker started", ["delivery.pending": String(scheduler.count)])
+
+        while true {
+            let now = environment.nowMilliseconds()
+            let stopDeadline = drainMailbox(now: now)
+            if now - lastResync >= Int64(configuration.resyncIntervalMilliseconds) { resync(now: now) }
+            if stopDeadline == nil { dispatch(now: now) }
+            let completions = multi.performAndCollect()
+            let finishedAt = environment.nowMilliseconds()
+            for completion in completions { handle(completion, now: finishedAt) }
+            let progressed = !reports.isEmpty || !verdicts.isEmpty
+            flush(now: finishedAt)
+            publishGauges()
+            if let stopDeadline {
+                if multi.activeCount == 0 || DispatchTime.now().uptimeNanoseconds >= stopDeadline {
+                    shutDown()
+                    return
+                }
+                multi.poll(timeoutMilliseconds: 20)
+                continue
+            }
+            if progressed || !completions.isEmpty { continue }
+            multi.poll(timeoutMilliseconds: pollTimeout(now: environment.nowMilliseconds()))
+        }
+    }
+
+    private func pollTimeout(now: Int64) -> Int {
+        var timeout = Int64(configuration.resyncIntervalMilliseconds) - (now - lastResync)
+        if let next = scheduler.nextTimer { timeout = min(timeout, next - now) }
+        return Int(min(max(timeout, 0), 1_000))
+    }
+
+    private func drainMailbox(now: Int64) -> UInt64? {
+        let (incoming, changed, deadline) = mailbox.state.withLock { state in
+            defer {
+                state.incoming.removeAll(keepingCapacity: true)
+                state.webhooksChanged = false
+            }
+            return (state.incoming, state.webhooksChanged, state.stopDeadline)
+        }
+        for delivery in incoming { scheduler.add(delivery, now: now) }
+        if changed { refreshWebhooks() }
+        return deadline
+    }
+
+    private func refreshWebhooks() {
+        var byID: [Int64: Webhook] = [:]
+        for webhook in webhooks() where webhook.isActive { byID[webhook.id] = webhook }
+        // A webhook we disabled may be sent to again once the set has shown it inactive (re-enabled).
+        suspended = suspended.filter { byID[$0] != nil }
+        webhooksByID = byID
+    }
+
+    /// Re-reads the webhook set and picks up rows another process changed (CLI `redeliver`).
+    private func resync(now: Int64) {
+        refreshWebhooks()
+        do {
+            for delivery in try outbox.pendingDeliveries(updatedSince: lastResync - 1_000) {
+                scheduler.add(delivery, now: now)
+            }
+        } catch {
+            logger.warning("cannot read the outbox", ["error": "\(error)"])
+        }
+        lastResync = now
+    }
+
+    private func canSend(_ webhookID: Int64) -> Bool {
+        webhooksByID[webhookID] != nil && !suspended.contains(webhookID)
+    }
+
+    // MARK: Sending
+
+    private func dispatch(now: Int64) {
+        let due = scheduler.takeDue(now: now, canSend: canSend, maxPerWebhook: configuration.maxInFlightPerWebhook,
+                                    maxTotal: configuration.maxInFlightTotal)
+        for delivery in due {
+            guard let webhook = webhooksByID[delivery.webhookID] else {
+                scheduler.release(delivery.id, now: now)
+                continue
+            }
+            let body: [UInt8]
+            do {
+                guard let stored = try outbox.body(eventID: delivery.eventID) else {
+                    let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
+                    attempt.startedAt = now
+                    finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
+                           status: nil, responseBody: nil, latency: 0, now: now)
+                    continue
+                }
+                body = stored
+            } catch {
+                logger.warning("cannot read an event body", ["event.id": delivery.eventID, "error": "\(error)"])
+                scheduler.release(delivery.id, now: now)
+                continue
+            }
+            start(Attempt(delivery: delivery, webhook: webhook, body: body), now: now)
+        }
+    }
+
+    private func start(_ attempt: Attempt, now: Int64) {
+        attempt.startedAt = now
+        switch attempt.webhook.auth {
+        case .none:
+            send(attempt, authorization: nil, now: now)
+        case .basic(let username, let password):
+            send(attempt, authorization: DeliveryRequest.basicAuthorization(username: username, password: password),
+                 now: now)
+        case .bearer(let token):
+            send(attempt, authorization: "Bearer \(token)", now: now)
+        case .oauth2ClientCredentials, .oauth2Password:
+            guard let key = OAuth2Grant.key(for: attempt.webhook.auth) else { return }
+            attempt.tokenKey = key
+            if let token = tokenCache.token(for: key, nowMilliseconds: now) {
+                attempt.accessToken = token.accessToken
+                attempt.tokenFromCache = true
+                send(attempt, authorization: token.authorization, now: now)
+            } else {
+                tokenWaiters[key, default: []].append(attempt)
+                requestToken(key, auth: attempt.webhook.auth, now: now)
+            }
+        }
+    }
+
+    private func send(_ attempt: Attempt, authorization: String?, now: Int64) {
+        attempt.startedAt = now
+        let request = DeliveryRequest(url: attempt.webhook.url, messageID: attempt.delivery.eventID,
+                                      timestamp: now / 1000, body: attempt.body, headers: attempt.webhook.headers,
+                                      authorization: authorization, signingSecret: attempt.webhook.signingSecret,
+                                      userAgent: configuration.userAgent)
+        do {
+            let transfer = try CurlTransfer(request: request.curlRequest(limits: configuration.limits))
+            transfer.tag = nextTag
+            if let error = multi.add(transfer) { throw error }
+            jobs[nextTag] = .delivery(attempt)
+            nextTag += 1
+        } catch let error as DeliveryRequestError {
+            finish(attempt, outcome: .failed(.invalidRequest(error.description)), status: nil, responseBody: nil,
+                   latency: 0, now: now)
+        } catch {
+            finish(attempt, outcome: .failed(.network("\(error)")), status: nil, responseBody: nil, latency: 0, now: now)
+        }
+    }
+
+    private func requestToken(_ key: OAuth2TokenKey, auth: WebhookAuth, now: Int64) {
+        guard !tokenRequestsInFlight.contains(key) else { return }
+        guard let request = OAuth2Grant.tokenRequest(for: auth, limits: configuration.limits,
+                                                     userAgent: configuration.userAgent)
+        else { return }
+        do {
+            let transfer = try CurlTransfer(request: request)
+            transfer.tag = nextTag
+            if let error = multi.add(transfer) { throw error }
+            jobs[nextTag] = .token(key, tokenURL: key.tokenURL)
+            nextTag += 1
+            tokenRequestsInFlight.insert(key)
+        } catch {
+            tokenArrived(key, .failure(OAuth2Error("OAuth2 token request to \(key.tokenURL) not started: \(error)")),
+                         now: now)
+        }
+    }
+
+    private func tokenArrived(_ key: OAuth2TokenKey, _ result: Result<OAuth2Token, OAuth2Error>, now: Int64) {
+        tokenRequestsInFlight.remove(key)
+        let waiting = tokenWaiters.removeValue(forKey: key) ?? []
+        switch result {
+        case .success(let token):
+            tokenCache.store(token, for: key)
+            for attempt in waiting {
+                attempt.accessToken = token.accessToken
+                attempt.tokenFromCache = false
+                send(attempt, authorization: token.authorization, now: now)
+            }
+        case .failure(let error):
+            logger.warning("oauth2 token request failed", ["oauth2.token_url": key.tokenURL, "error": error.message])
+            for attempt in waiting {
+                finish(attempt, outcome: .failed(.authorization(error.message)), status: nil, responseBody: nil,
+                       latency: Int(now - attempt.startedAt), now: now)
+            }
+        }
+    }
+
+    // MARK: Results
+
+    private func handle(_ completion: CurlCompletion, now: Int64) {
+        guard let job = jobs.removeValue(forKey: completion.transfer.tag) else { return }
+        switch job {
+        case .token(let key, let tokenURL):
+            tokenArrived(key, OAuth2Grant.token(from: completion.result, tokenURL: tokenURL, nowMilliseconds: now),
+                         now: now)
+        case .delivery(let attempt):
+            switch completion.result {
+            case .success(let response):
+                let latency = Int(response.totalMicroseconds / 1000)
+                counters.update { $0.observe(latencySeconds: Double(response.totalMicroseconds) / 1_000_000) }
+                let body = Self.logText(response)
+                if response.status == 401, let key = attempt.tokenKey, attempt.tokenFromCache,
+                   !attempt.refreshedAfter401
+                {
+                    refreshAfter401(attempt, key: key, body: body, latency: latency, now: now)
+                    return
+                }
+                let retryAfter = RetryAfter.seconds(from: response.header("retry-after"), nowMilliseconds: now)
+                finish(attempt, outcome: .from(status: response.status, retryAfterSeconds: retryAfter),
+                       status: response.status, responseBody: body, latency: latency, now: now)
+            case .failure(let error):
+                let elapsed = completion.transfer.elapsedMicroseconds
+                counters.update { $0.observe(latencySeconds: Double(elapsed) / 1_000_000) }
+                let failure: DeliveryFailure
+                switch error.kind {
+                case .timeout: failure = .timeout
+                case .invalidRequest: failure = .invalidRequest(error.message)
+                default: failure = .network(error.message)
+                }
+                finish(attempt, outcome: .failed(failure), status: nil, responseBody: nil,
+                       latency: Int(elapsed / 1000), now: now)
+            }
+        }
+    }
+
+    /// A 401 with a cached token: the token may have been revoked early. Record the attempt, forget
+    /// the token and send once more with a fresh one (a second 401 is an ordinary failure).
+    private func refreshAfter401(_ attempt: Attempt, key: OAuth2TokenKey, body: String?, latency: Int, now: Int64) {
+        if let token = attempt.accessToken { tokenCache.invalidate(key, accessToken: token) }
+        attempt.delivery.attempts += 1
+        reports.append(DeliveryAttemptReport(
+            deliveryID: attempt.delivery.id, attempt: attempt.delivery.attempts, startedAt: attempt.startedAt,
+            latencyMilliseconds: latency, statusCode: 401, responseBody: body,
+            error: "HTTP 401 with a cached OAuth2 token; fetching a new token and sending again",
+            result: .failure, newState: .pending, nextAttemptAt: now))
+        counters.update { $0.count("retried") }
+        attempt.refreshedAfter401 = true
+        attempt.tokenFromCache = false
+        attempt.accessToken = nil
+        tokenWaiters[key, default: []].append(attempt)
+        requestToken(key, auth: attempt.webhook.auth, now: now)
+    }
+
+    private func finish(_ attempt: Attempt, outcome: DeliveryOutcome, status: Int?, responseBody: String?,
+                        latency: Int, now: Int64) {
+        let delivery = attempt.delivery
+        let number = delivery.attempts + 1
+        let decision = configuration.policy.decision(afterAttempt: number, outcome: outcome, nowMilliseconds: now,
+                                                     jitter: environment.random(), manual: delivery.isManual)
+        var failureText: String?
+        if case .failed(let failure) = outcome { failureText = RetryPolicy.describe(failure) }
+        var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
+                        "delivery.id": String(delivery.id), "event.id": delivery.eventID,
+                        "delivery.attempt": String(number)]
+        if let status { metadata["delivery.status"] = String(status) }
+        if let failureText { metadata["error"] = failureText }
+
+        func report(_ result: DeliveryAttemptResult, _ state: DeliveryState, next: Int64?, error: String?) {
+            reports.append(DeliveryAttemptReport(
+                deliveryID: delivery.id, attempt: number, startedAt: attempt.startedAt, latencyMilliseconds: latency,
+                statusCode: status, responseBody: responseBody, error: error, result: result, newState: state,
+                nextAttemptAt: next))
+        }
+
+        switch decision {
+        case .done:
+            report(.success, .delivered, next: nil, error: nil)
+            verdicts.append((delivery.id, .removed))
+            counters.update { $0.count("succeeded") }
+            logger.debug("delivered", metadata)
+            noteSuccess(attempt.webhook, now: now)
+        case .retry(let at):
+            report(.failure, .pending, next: at, error: failureText)
+            verdicts.append((delivery.id, .retry(at: at)))
+            counters.update { $0.count("retried") }
+            metadata["delivery.next_attempt_ms"] = String(at - now)
+            logger.debug("delivery failed, will retry", metadata)
+            noteFailure(attempt.webhook, now: now)
+        case .giveUp(let reason):
+            report(.error, .failed, next: nil, error: reason)
+            verdicts.append((delivery.id, .removed))
+            counters.update { $0.count("failed") }
+            metadata["error"] = reason
+            logger.info("delivery given up", metadata)
+            noteFailure(attempt.webhook, now: now)
+        case .disableWebhook(let reason):
+            report(.error, .failed, next: nil, error: reason)
+            verdicts.append((delivery.id, .removed))
+            counters.update { $0.count("disabled") }
+            disable(attempt.webhook, reason: reason, now: now)
+        }
+    }
+
+    private func noteSuccess(_ webhook: Webhook, now: Int64) {
+        guard failingSince.removeValue(forKey: webhook.id) != nil else { return }
+        try? outbox.setFailingSince(nil, webhookID: webhook.id, nowMilliseconds: now)
+    }
+
+    private func noteFailure(_ webhook: Webhook, now: Int64) {
+        let since: Int64
+        if let existing = failingSince[webhook.id] {
+            since = existing
+        } else {
+            since = now
+            failingSince[webhook.id] = now
+            try? outbox.setFailingSince(now, webhookID: webhook.id, nowMilliseconds: now)
+        }
+        if configuration.policy.shouldDisable(failingSinceMilliseconds: since, nowMilliseconds: now) {
+            disable(webhook, reason: "every delivery failed for \((now - since) / 1000) s", now: now)
+        }
+    }
+
+    private func disable(_ webhook: Webhook, reason: String, now: Int64) {
+        guard suspended.insert(webhook.id).inserted else { return }
+        failingSince[webhook.id] = nil
+        do {
+            try outbox.recordDisabled(webhookID: webhook.id, reason: reason, nowMilliseconds: now)
+        } catch {
+            logger.error("cannot record a disabled webhook", ["webhook.id": String(webhook.id), "error": "\(error)"])
+        }
+        logger.warning("webhook disabled", ["webhook.id": String(webhook.id), "webhook.name": webhook.name,
+                                            "reason": reason])
+        onWebhookDisabled(webhook, reason)
+    }
+
+    /// Stores the attempts of this turn in one transaction, then lets the scheduler move on (in that
+    /// order, so after a crash the store never says less than what receivers already saw in order).
+    private func flush(now: Int64) {
+        if !reports.isEmpty {
+            do {
+                try outbox.record(reports, nowMilliseconds: now)
+            } catch {
+                logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
+            }
+            reports.removeAll(keepingCapacity: true)
+        }
+        for (id, verdict) in verdicts { scheduler.complete(id, verdict, now: now) }
+        verdicts.removeAll(keepingCapacity: true)
+    }
+
+    private func publishGauges() {
+        let pending = scheduler.count, retrying = scheduler.retryingCount, inFlight = scheduler.inFlightCount
+        counters.update {
+            $0.pending = pending
+            $0.retryQueueDepth = retrying
+            $0.inFlight = inFlight
+        }
+    }
+
+    private func shutDown() {
+        let aborted = multi.abortAll()
+        let waiting = tokenWaiters.values.reduce(0) { $0 + $1.count }
+        mailbox.waker.withLock { $0 = nil }
+        logger.info("delivery worker stopped", ["delivery.abandoned": String(aborted.count + waiting),
+                                                "delivery.pending": String(scheduler.count)])
+        counters.update { $0.inFlight = 0 }
+    }
+
+    static func logText(_ response: CurlResponse) -> String? {
+        guard !response.body.isEmpty else { return nil }
+        return response.bodyText + (response.isBodyTruncated ? "…" : "")
+    }
+}

@@ -1,0 +1,238 @@
+import AMIClient
+import AdminAPI
+import CallEvents
+import Configuration
+import Delivery
+import Dispatch
+import Foundation
+import Glibc
+import Observability
+import Storage
+import Synchronization
+import Webhooks
+
+/// How `event-publisher run` was asked to run.
+public struct DaemonOptions: Sendable {
+    public var configPath: String
+    /// Demo mode: a local AMI server streams bundled captures, a local receiver prints deliveries.
+    public var demo: Bool
+    /// Where demo mode finds the bundled captures.
+    public var fixturesDirectory: String
+    public var logger: Logger
+    /// Test hook: overrides `ami.host`/`ami.port` (the daemon otherwise uses the configuration's).
+    public var amiEndpointOverride: (host: String, port: Int)?
+    /// Test hook: overrides `admin.listen` (e.g. `127.0.0.1:0`).
+    public var adminListenOverride: String?
+    public var deliveryConfiguration: DeliveryConfiguration
+
+    public init(configPath: String, demo: Bool = false, fixturesDirectory: String = "fixtures/ami",
+                logger: Logger, amiEndpointOverride: (host: String, port: Int)? = nil,
+                adminListenOverride: String? = nil, deliveryConfiguration: DeliveryConfiguration = DeliveryConfiguration()) {
+        self.configPath = configPath
+        self.demo = demo
+        self.fixturesDirectory = fixturesDirectory
+        self.logger = logger
+        self.amiEndpointOverride = amiEndpointOverride
+        self.adminListenOverride = adminListenOverride
+        self.deliveryConfiguration = deliveryConfiguration
+    }
+}
+
+/// The composition root: wires AMI client → ingest pipeline (correlator) → durable outbox →
+/// delivery worker, plus the admin server and configuration reload.
+///
+/// Start order: configuration, store (migrations, YAML seed), delivery (resumes pending rows),
+/// admin, reload, AMI last — so nothing arrives before it can be stored. Stop order is the reverse:
+/// AMI first (no new input), then the ingest backlog is stored, then in-flight deliveries finish
+/// within a bound; whatever remains waits in the outbox for the next start.
+public final class Daemon: Sendable {
+    public let options: DaemonOptions
+    private let parts = Mutex<Parts?>(nil)
+
+    /// The running components. `@unchecked`: set once by `start()`, read by `stop()`.
+    private struct Parts: @unchecked Sendable {
+        var configuration: GatewayConfiguration
+        var store: WebhookStore
+        var outbox: Outbox
+        var directory: WebhookDirectory
+        var delivery: DeliveryService
+        var pipeline: IngestPipeline
+        var ami: AMIClient
+        var admin: AdminServer?
+        var reload: ConfigReloadService
+        var refreshTimer: any DispatchSourceTimer
+        var demo: DemoEnvironment?
+        var metrics: DaemonMetrics
+    }
+
+    public init(options: DaemonOptions) {
+        self.options = options
+    }
+
+    /// The admin server's bound port (after `start`), for tests that asked for port 0.
+    public var adminPort: Int? { parts.withLock { $0?.admin?.port } }
+    public var metrics: DaemonMetrics? { parts.withLock { $0?.metrics } }
+    public var ingestBacklog: Int { parts.withLock { $0?.pipeline.backlog ?? 0 } }
+
+    /// Starts everything; throws (with a message naming the problem) when the configuration or the
+    /// store cannot be used.
+    public func start() throws {
+        let logger = options.logger
+        var configuration = try GatewayConfiguration.load(path: options.configPath)
+
+        var demo: DemoEnvironment?
+        if options.demo {
+            let environment = try DemoEnvironment.start(fixturesDirectory: options.fixturesDirectory,
+                                                        configuration: configuration, logger: logger)
+            configuration.ami.host = "127.0.0.1"
+            configuration.ami.port = environment.amiPort
+            configuration.ami.username = environment.username
+            configuration.ami.secret = environment.secret
+            demo = environment
+        }
+        if let override = options.amiEndpointOverride {
+            configuration.ami.host = override.host
+            configuration.ami.port = override.port
+        }
+
+        let storePath = configuration.store.path
+        let directoryPath = (storePath as NSString).deletingLastPathComponent
+        if !directoryPath.isEmpty {
+            try FileManager.default.createDirectory(atPath: directoryPath, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        let store = try WebhookStore(path: storePath)
+        try ConfigReloader.loadAndSeed(path: options.configPath, store: store, logger: logger)
+        let outbox = try Outbox(path: storePath)
+        let directory = WebhookDirectory(store: store)
+        if let error = directory.refresh() { throw error }
+
+        let metrics = DaemonMetrics()
+        let delivery = DeliveryService(
+            outbox: outbox, webhooks: { directory.active }, configuration: options.deliveryConfiguration,
+            logger: logger.child(label: "delivery"),
+            onWebhookDisabled: { webhook, reason in
+                logger.warning("webhook disabled", ["webhook.id": String(webhook.id), "webhook.name": webhook.name,
+                                                    "reason": reason])
+                _ = try? store.setActive(id: webhook.id, false)
+                directory.refresh()
+            })
+        delivery.start()
+
+        let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: metrics,
+                                      logger: logger.child(label: "ingest")) { events in
+            try delivery.enqueue(events, recipients: directory.recipients(of:))
+        }
+        pipeline.start()
+
+        var admin: AdminServer?
+        let listen = options.adminListenOverride ?? configuration.admin.listen
+        if let token = configuration.admin.token, !token.isEmpty {
+            let dependencies = AdminDependencies(
+                webhooks: NotifyingWebhookStore(store: store) {
+                    directory.refresh()
+                    delivery.webhooksChanged()
+                },
+                events: CallEventCatalog(),
+                deliveries: OutboxDeliveryLog(outbox: outbox, redeliver: { try delivery.redeliver(deliveryID: $0) }),
+                testSender: DeliveryTestSender(),
+                metrics: { Self.snapshot(metrics: metrics, delivery: delivery.metrics()) })
+            let server = try AdminServer(listen: listen, token: token, dependencies: dependencies,
+                                         logger: logger.child(label: "admin"))
+            try server.start()
+            logger.notice("admin page up", ["admin.url": "http://\(server.host):\(server.port)/"])
+            admin = server
+        } else {
+            logger.warning("admin.token is not set: the admin API and page are disabled")
+        }
+
+        let reload = ConfigReloadService(path: options.configPath, store: store, logger: logger.child(label: "config"),
+                                         initial: configuration) { applied in
+            directory.refresh()
+            delivery.webhooksChanged()
+            logger.info("configuration applied; tenant, number and rating rules apply after a restart",
+                        ["tenants": String(applied.tenants.count)])
+        }
+        reload.start()
+
+        // Webhooks edited by the CLI (another process) reach the running daemon within 2 s.
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "event-publisher.webhook-refresh"))
+        timer.schedule(deadline: .now() + 2, repeating: 2)
+        timer.setEventHandler { @Sendable in
+            let before = directory.all
+            directory.refresh()
+            if directory.all != before { delivery.webhooksChanged() }
+        }
+        timer.resume()
+
+        let ami = AMIClient(
+            configuration: AMIClient.Configuration(
+                host: configuration.ami.host, port: UInt16(clamping: configuration.ami.port),
+                username: configuration.ami.username, secret: configuration.ami.secret,
+                useMD5: configuration.ami.usesMD5Challenge),
+            logger: logger.child(label: "ami"))
+        ami.start(onEvent: { @Sendable event in pipeline.submit(event) })
+
+        logger.notice("event-publisher started", [
+            "ami.host": configuration.ami.host, "ami.port": String(configuration.ami.port),
+            "store.path": storePath, "webhooks.active": String(directory.active.count),
+        ])
+        parts.withLock {
+            $0 = Parts(configuration: configuration, store: store, outbox: outbox, directory: directory,
+                       delivery: delivery, pipeline: pipeline, ami: ami, admin: admin, reload: reload,
+                       refreshTimer: timer, demo: demo, metrics: metrics)
+        }
+    }
+
+    /// Graceful stop: no new AMI input, the backlog is stored, in-flight deliveries get `timeout`.
+    public func stop(deliveryTimeout: Duration = .seconds(5)) {
+        guard let running = parts.withLock({ current -> Parts? in defer { current = nil }; return current }) else {
+            return
+        }
+        let logger = options.logger
+        logger.notice("stopping: no new AMI input; storing the backlog; finishing in-flight deliveries")
+        running.ami.stop()
+        if !running.pipeline.stop(timeout: 10) {
+            logger.error("events could not be stored before shutdown", ["backlog": String(running.pipeline.backlog)])
+        }
+        running.reload.stop()
+        running.refreshTimer.cancel()
+        let drained = running.delivery.stop(timeout: deliveryTimeout)
+        if !drained { logger.warning("in-flight deliveries left in the outbox for the next start") }
+        running.admin?.stop()
+        running.demo?.stop()
+        logger.notice("stopped")
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops gracefully. Returns the process exit code.
+    public func runUntilSignalled() -> Int32 {
+        do {
+            try start()
+        } catch {
+            options.logger.error("cannot start", ["error": String(describing: error)])
+            FileHandle.standardError.write(Data("event-publisher: \(error)\n".utf8))
+            return 1
+        }
+        let done = DispatchSemaphore(value: 0)
+        let queue = DispatchQueue(label: "event-publisher.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { @Sendable in done.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        done.wait()
+        stop()
+        sources.forEach { $0.cancel() }
+        return 0
+    }
+
+    static func snapshot(metrics: DaemonMetrics, delivery: DeliveryMetrics) -> AdminMetricsSnapshot {
+        var snapshot = AdminMetricsSnapshot(amiConnected: metrics.amiConnected, eventsIn: metrics.eventsIn,
+                                            eventsOut: metrics.eventsOut)
+        snapshot.apply(delivery)
+        return snapshot
+    }
+}

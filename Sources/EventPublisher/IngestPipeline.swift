@@ -1,0 +1,174 @@
+import AMIClient
+import AMIProtocol
+import CallCorrelation
+import CallEvents
+import Dispatch
+import Foundation
+import Observability
+import Synchronization
+
+/// The live ingest loop: AMI client events in, call-leg events handed durably to a sink.
+///
+/// ## Threads
+/// The AMI reader thread only calls ``submit(_:)`` (an append under a lock), so a slow disk never
+/// makes Asterisk drop us for not reading. One ingest thread owns the ``CallCorrelator`` (no lock
+/// around it) and drains the queue in batches: all messages queued so far are correlated, then the
+/// resulting events are handed to the sink in one call (one SQLite transaction in the daemon).
+///
+/// ## Nothing accepted is lost
+/// If the sink throws (disk full, read-only file system), the batch stays in memory and is retried
+/// every second; AMI input keeps queueing meanwhile. Events are acknowledged only by the sink.
+public final class IngestPipeline: @unchecked Sendable {
+    // @unchecked: `correlator`, `lastInstant*` and `unsent` are touched only by the ingest thread
+    // (started once in `start()`); everything shared goes through `queue` (Mutex) and the semaphores.
+    public typealias Sink = @Sendable ([CallEvent]) throws -> Void
+
+    private let queue = Mutex<[AMIClientEvent]>([])
+    private let stopping = Atomic<Bool>(false)
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+
+    private var correlator: CallCorrelator
+    private var lastInstant = EventInstant(microseconds: 0)
+    private var lastInstantWall = Date()
+    private var unsent: [CallEvent] = []
+    private var lastExpiry = Date()
+
+    private let sink: Sink
+    private let metrics: DaemonMetrics
+    private let logger: Logger
+    /// How often stale legs are expired (the leg expiry itself is in the correlation configuration).
+    private let expiryCheckInterval: TimeInterval
+
+    public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
+                expiryCheckInterval: TimeInterval = 60, sink: @escaping Sink) {
+        self.correlator = CallCorrelator(configuration: configuration)
+        self.metrics = metrics
+        self.logger = logger
+        self.expiryCheckInterval = expiryCheckInterval
+        self.sink = sink
+        for diagnostic in correlator.configurationDiagnostics {
+            logger.warning("correlation configuration problem", ["diagnostic": diagnostic.description])
+        }
+    }
+
+    /// Called from the AMI reader thread: never blocks beyond a short lock.
+    public func submit(_ event: AMIClientEvent) {
+        queue.withLock { $0.append(event) }
+        wakeUp.signal()
+    }
+
+    /// Messages waiting to be correlated (for /metrics and tests).
+    public var backlog: Int { queue.withLock { $0.count } }
+
+    public func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in
+            self.loop()
+            self.finished.signal()
+        }
+        thread.name = "ingest"
+        thread.start()
+    }
+
+    /// Processes what is queued, hands the events to the sink, and stops the thread.
+    /// Returns false when the sink still refused events at the deadline (they are lost only if
+    /// the process then exits; the AMI events themselves are not replayable).
+    @discardableResult
+    public func stop(timeout: TimeInterval = 10) -> Bool {
+        guard started.load(ordering: .acquiring) else { return true }
+        stopping.store(true, ordering: .releasing)
+        wakeUp.signal()
+        return finished.wait(timeout: .now() + timeout) == .success
+    }
+
+    // MARK: - Ingest thread
+
+    private func loop() {
+        while true {
+            let timeout: DispatchTime = unsent.isEmpty ? .now() + 1 : .now() + 1
+            _ = wakeUp.wait(timeout: timeout)
+            let batch = queue.withLock { pending -> [AMIClientEvent] in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            if !batch.isEmpty { process(batch) }
+            expireIfDue()
+            flush()
+            if stopping.load(ordering: .acquiring) && queue.withLock({ $0.isEmpty }) {
+                if unsent.isEmpty { return }
+                // Still failing: keep trying until `stop(timeout:)` gives up on us.
+            }
+        }
+    }
+
+    private func process(_ batch: [AMIClientEvent]) {
+        var counts: [String: UInt64] = [:]
+        for event in batch {
+            switch event {
+            case .message(let message):
+                if let name = message.eventName { counts[name, default: 0] += 1 }
+                let instant = instant(of: message)
+                let output = correlator.process(message, at: instant)
+                unsent += output.events
+                log(output.diagnostics)
+            case .liveChannels(let channels):
+                let output = correlator.resynchronize(with: channels, at: nowInstant())
+                logger.info("resynchronised with the PBX", ["ami.live_channels": String(channels.count),
+                                                             "events": String(output.events.count)])
+                unsent += output.events
+                log(output.diagnostics)
+            case .connected:
+                metrics.setAMIConnected(true)
+            case .disconnected, .authenticationFailed:
+                metrics.setAMIConnected(false)
+            }
+        }
+        metrics.recordIn(counts)
+    }
+
+    private func flush() {
+        guard !unsent.isEmpty else { return }
+        do {
+            try sink(unsent)
+            metrics.recordOut(unsent)
+            unsent.removeAll(keepingCapacity: true)
+        } catch {
+            logger.error("cannot store events; keeping them in memory and retrying",
+                         ["events": String(unsent.count), "error": String(describing: error)])
+        }
+    }
+
+    private func expireIfDue() {
+        guard Date().timeIntervalSince(lastExpiry) >= expiryCheckInterval else { return }
+        lastExpiry = Date()
+        let output = correlator.expireStale(now: nowInstant())
+        unsent += output.events
+        log(output.diagnostics)
+    }
+
+    /// The AMI `Timestamp:` (PBX time) when present; otherwise the PBX time extrapolated from the
+    /// last timestamped event, or our wall clock if the PBX sends none (`timestampevents = no`).
+    private func instant(of message: AMIMessage) -> EventInstant {
+        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text) {
+            if stamped > lastInstant {
+                lastInstant = stamped
+                lastInstantWall = Date()
+            }
+            return lastInstant
+        }
+        return nowInstant()
+    }
+
+    private func nowInstant() -> EventInstant {
+        if lastInstant.microseconds == 0 {
+            return EventInstant(seconds: Date().timeIntervalSince1970)
+        }
+        return max(lastInstant, lastInstant.adding(seconds: Date().timeIntervalSince(lastInstantWall)))
+    }
+
+    private func log(_ diagnostics: [CorrelationDiagnostic]) {
+        for diagnostic in diagnostics { logger.debug("correlation", ["diagnostic": diagnostic.description]) }
+    }
+}

@@ -1,1 +1,0 @@
-// EventPublisher: placeholder until its issue lands.

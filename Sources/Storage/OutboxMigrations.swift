@@ -1,0 +1,65 @@
+public import SQLite
+
+extension Outbox {
+    /// The outbox and delivery-log tables, as named migrations. Register them in the store's migrator
+    /// or let `Outbox.init` apply them (a migrator applies only what the database does not list yet).
+    ///
+    /// Times are Unix milliseconds (INTEGER). One `outbox_event` row per event (the body, stored once
+    /// however many webhooks receive it); one `outbox_delivery` row per (event, webhook); one
+    /// `delivery_attempt` row per HTTP attempt; one `delivery_webhook_health` row per webhook that
+    /// ever failed (when its current failure streak began, so auto-disable survives a restart).
+    public static let migrations: [SQLiteMigration] = [
+        SQLiteMigration(name: "delivery-001-outbox", sql: """
+            CREATE TABLE outbox_event (
+                event_id   TEXT PRIMARY KEY NOT NULL,
+                event_type TEXT NOT NULL,
+                tenant     TEXT NOT NULL,
+                call_id    TEXT NOT NULL,
+                sequence   INTEGER NOT NULL,
+                body       BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE outbox_delivery (
+                id              INTEGER PRIMARY KEY,
+                event_id        TEXT NOT NULL REFERENCES outbox_event(event_id) ON DELETE CASCADE,
+                webhook_id      INTEGER NOT NULL,
+                webhook_name    TEXT NOT NULL,
+                call_id         TEXT NOT NULL,
+                sequence        INTEGER NOT NULL,
+                state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                manual          INTEGER NOT NULL DEFAULT 0,
+                created_at      INTEGER NOT NULL,
+                updated_at      INTEGER NOT NULL,
+                last_status     INTEGER,
+                last_error      TEXT,
+                UNIQUE (event_id, webhook_id)
+            );
+            CREATE INDEX outbox_delivery_pending ON outbox_delivery (webhook_id, call_id, sequence)
+                WHERE state = 'pending';
+            CREATE INDEX outbox_delivery_by_webhook ON outbox_delivery (webhook_id, id);
+            CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';
+            CREATE TABLE delivery_attempt (
+                id              INTEGER PRIMARY KEY,
+                delivery_id     INTEGER NOT NULL REFERENCES outbox_delivery(id) ON DELETE CASCADE,
+                attempt         INTEGER NOT NULL,
+                started_at      INTEGER NOT NULL,
+                latency_ms      INTEGER NOT NULL,
+                status_code     INTEGER,
+                result          TEXT NOT NULL CHECK (result IN ('success', 'failure', 'error')),
+                response_body   TEXT,
+                error           TEXT,
+                next_attempt_at INTEGER
+            );
+            CREATE INDEX delivery_attempt_by_delivery ON delivery_attempt (delivery_id, id);
+            CREATE TABLE delivery_webhook_health (
+                webhook_id      INTEGER PRIMARY KEY NOT NULL,
+                failing_since   INTEGER,
+                last_success_at INTEGER,
+                disabled_at     INTEGER,
+                disabled_reason TEXT
+            );
+            """),
+    ]
+}

@@ -1,0 +1,189 @@
+import AMIProtocol
+import CallCorrelation
+import CallEvents
+import Configuration
+import Foundation
+
+/// Loads the correlation configuration of a daemon config file (the sample when none is given).
+func correlationConfiguration(_ path: String?) -> CorrelationConfiguration {
+    guard let path, !path.isEmpty else { return .sample }
+    do {
+        return try GatewayConfiguration.load(path: path, environment: ["AMI_SECRET": "x", "ADMIN_TOKEN": "x"])
+            .correlation
+    } catch {
+        fail("config \(path): \(error)")
+    }
+}
+
+/// `decode`: AMIFrameDecoder alone on the capture, looped in memory to at least `--min-events`
+/// events per repetition, fed in `--chunk`-byte slices as a socket read would deliver them.
+func decodeBench(_ args: Arguments) {
+    let path = args.string("file", defaultCapturePath())
+    let minEvents = args.int("min-events", 1_000_000)
+    let reps = args.int("reps", 3)
+    let chunk = args.int("chunk", 65_536)
+    let bytes = readFile(path)
+    let facts = captureFacts(bytes)
+    let passes = (minEvents + facts.events - 1) / facts.events
+    var rates: [Double] = []
+    var mbRates: [Double] = []
+    var checksum = 0
+    for _ in 0..<reps {
+        var decoder = AMIFrameDecoder()
+        var messages = 0
+        let t0 = monotonicNanoseconds()
+        bytes.withUnsafeBufferPointer { buffer in
+            for _ in 0..<passes {
+                var start = 0
+                while start < buffer.count {
+                    let end = min(start + chunk, buffer.count)
+                    decoder.feed(UnsafeBufferPointer(rebasing: buffer[start..<end]))
+                    while let frame = decoder.next() {
+                        if case .message(let message) = frame {
+                            messages += 1
+                            checksum &+= message.count
+                        }
+                    }
+                    start = end
+                }
+            }
+        }
+        let secs = Double(monotonicNanoseconds() - t0) / 1e9
+        guard messages == passes * facts.messages else {
+            fail("decoded \(messages) messages, expected \(passes * facts.messages)")
+        }
+        rates.append(Double(passes * facts.events) / secs)
+        mbRates.append(Double(passes * bytes.count) / secs / 1e6)
+    }
+    result("decode", [
+        "file": (path as NSString).lastPathComponent, "events": String(passes * facts.events),
+        "passes": String(passes), "reps": String(reps),
+        "events_per_s": fmt(median(rates)), "MB_per_s": fmt(median(mbRates), 1),
+        "all_events_per_s": rates.map { fmt($0) }.joined(separator: ","), "checksum": String(checksum & 0xFFFF),
+    ])
+}
+
+/// `correlate`: decode + CallCorrelator on the capture looped to at least `--min-events` events.
+///
+/// Each pass is rewritten as `ami-replay-server --loops` does (`Uniqueid`/`Linkedid` values get the
+/// prefix `r<k>-`, outside the timed region) and its `Timestamp`s are shifted by k × (capture span
+/// + 1 s), so the correlator sees a continuous stream of distinct calls, as from a real PBX. The
+/// daemon's periodic `expireStale` runs every 10,000 messages (timed). RSS is sampled after every
+/// pass (untimed): the figures for "RSS growth over a 1M-event run".
+func correlateBench(_ args: Arguments) {
+    let path = args.string("file", defaultCapturePath())
+    let minEvents = args.int("min-events", 1_000_000)
+    let reps = args.int("reps", 1)
+    let chunk = args.int("chunk", 65_536)
+    let configuration = correlationConfiguration(args.options["config"])
+    let bytes = readFile(path)
+    let facts = captureFacts(bytes)
+    let passes = (minEvents + facts.events - 1) / facts.events
+    let shift = facts.lastMicros - facts.firstMicros + 1_000_000
+    var rates: [Double] = []
+    var produced = 0
+    var rssSamples: [(events: Int, kib: Int)] = []
+    var passBytes: [UInt8] = []
+    var liveAtEnd = 0
+    for rep in 0..<reps {
+        var decoder = AMIFrameDecoder()
+        var correlator = CallCorrelator(configuration: configuration)
+        var last = EventInstant(microseconds: 0)
+        var messages = 0
+        var nanos: UInt64 = 0
+        produced = 0
+        for pass in 0..<passes {
+            rewriteIDs(bytes, pass: pass, into: &passBytes)
+            let offset = Int64(pass) * shift
+            let t0 = monotonicNanoseconds()
+            passBytes.withUnsafeBufferPointer { buffer in
+                var start = 0
+                while start < buffer.count {
+                    let end = min(start + chunk, buffer.count)
+                    decoder.feed(UnsafeBufferPointer(rebasing: buffer[start..<end]))
+                    while let frame = decoder.next() {
+                        guard case .message(let message) = frame else { continue }
+                        messages += 1
+                        if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+                            last = max(last, EventInstant(microseconds: instant.microseconds + offset))
+                        }
+                        produced += correlator.process(message, at: last).events.count
+                        if messages % 10_000 == 0 { produced += correlator.expireStale(now: last).events.count }
+                    }
+                    start = end
+                }
+            }
+            nanos += monotonicNanoseconds() - t0
+            if rep == 0, let memory = memoryKiB() { rssSamples.append(((pass + 1) * facts.events, memory.rss)) }
+        }
+        liveAtEnd = correlator.liveCallCount
+        rates.append(Double(passes * facts.events) / (Double(nanos) / 1e9))
+    }
+    // Growth: from the first sample at or after 100k events (warmed up) to the end.
+    let warm = rssSamples.first { $0.events >= 100_000 } ?? rssSamples.first ?? (0, 0)
+    let end = rssSamples.last ?? (0, 0)
+    result("correlate", [
+        "file": (path as NSString).lastPathComponent, "events": String(passes * facts.events),
+        "passes": String(passes), "ids": "rewritten-per-pass", "call_events_out": String(produced),
+        "events_per_s": fmt(median(rates)), "all_events_per_s": rates.map { fmt($0) }.joined(separator: ","),
+        "live_calls_at_end": String(liveAtEnd),
+        "rss_warm_events": String(warm.events), "rss_warm_mib": mib(warm.kib), "rss_end_mib": mib(end.kib),
+        "rss_growth_mib": mib(end.kib - warm.kib),
+        "rss_samples_mib": rssSamples.map { mib($0.kib) }.joined(separator: ","),
+    ])
+}
+
+/// `memory-live`: streams a generated capture (many concurrent calls) from disk through decoder +
+/// correlator and reports RSS when the number of live calls peaks.
+func memoryLiveBench(_ args: Arguments) {
+    let path = args.string("file")
+    let target = args.int("target-live", 10_000)
+    let configuration = correlationConfiguration(args.options["config"])
+    guard let file = fopen(path, "rb") else { fail("cannot open \(path)") }
+    defer { fclose(file) }
+    let baseline = memoryKiB()?.rss ?? 0
+    var decoder = AMIFrameDecoder()
+    var correlator = CallCorrelator(configuration: configuration)
+    var last = EventInstant(microseconds: 0)
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    var messages = 0
+    var peakLive = 0
+    var rssAtPeak = 0
+    var rssAtTarget = -1
+    var messagesAtTarget = -1
+    var lastSampleLive = 0
+    while true {
+        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        if count <= 0 { break }
+        chunk.withUnsafeBufferPointer { decoder.feed(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+        while let frame = decoder.next() {
+            guard case .message(let message) = frame else { continue }
+            messages += 1
+            if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) { last = max(last, instant) }
+            _ = correlator.process(message, at: last)
+            if messages % 10_000 == 0 { _ = correlator.expireStale(now: last) }
+            let live = correlator.liveCallCount
+            if live > peakLive {
+                peakLive = live
+                // Sampling /proc costs ~10 µs: only every 100 new calls.
+                if live >= lastSampleLive + 100 || live == target {
+                    lastSampleLive = live
+                    rssAtPeak = memoryKiB()?.rss ?? 0
+                }
+            }
+            if rssAtTarget < 0 && live >= target {
+                rssAtTarget = memoryKiB()?.rss ?? 0
+                messagesAtTarget = messages
+            }
+        }
+    }
+    let end = memoryKiB()
+    result("memory_live", [
+        "file": (path as NSString).lastPathComponent, "messages": String(messages),
+        "peak_live_calls": String(peakLive), "peak_live_channels_at_end": String(correlator.liveChannelCount),
+        "baseline_rss_mib": mib(baseline),
+        "rss_at_target_mib": rssAtTarget >= 0 ? mib(rssAtTarget) : "n/a",
+        "messages_at_target": String(messagesAtTarget),
+        "rss_at_peak_mib": mib(rssAtPeak), "hwm_mib": mib(end?.hwm ?? 0), "rss_end_mib": mib(end?.rss ?? 0),
+    ])
+}

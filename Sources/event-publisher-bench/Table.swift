@@ -1,0 +1,91 @@
+import Foundation
+
+/// `table FILE`: reads the `RESULT` lines of one run and prints one table with the ratios to the
+/// references measured in that run.
+func printTable(_ args: Arguments) {
+    guard let path = args.positional.first, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        fail("usage: event-publisher-bench table RESULTS-FILE")
+    }
+    var results: [String: [String: String]] = [:]
+    for line in text.split(separator: "\n") where line.hasPrefix("RESULT ") {
+        var pairs: [String: String] = [:]
+        for token in line.dropFirst(7).split(separator: " ") {
+            guard let eq = token.firstIndex(of: "=") else { continue }
+            pairs[String(token[..<eq])] = String(token[token.index(after: eq)...])
+        }
+        guard var name = pairs["bench"] else { continue }
+        if name == "delivery" || name == "ref_curl", let c = pairs["concurrency"] { name += "_c\(c)" }
+        results[name] = pairs
+    }
+    func value(_ bench: String, _ key: String) -> Double? { results[bench]?[key].flatMap(Double.init) }
+    func text(_ bench: String, _ key: String) -> String { results[bench]?[key] ?? "n/a" }
+    func count(_ number: Double?) -> String {
+        guard let number, number.isFinite else { return "n/a" }
+        if number >= 1e6 { return String(format: "%.2f M", number / 1e6) }
+        if number >= 1e4 { return String(format: "%.1f k", number / 1e3) }
+        return String(format: "%.0f", number)
+    }
+
+    var rows: [[String]] = [["measurement", "event-publisher", "reference (same run)", "ratio", "target", "met"]]
+    func ratioRow(_ label: String, _ ours: Double?, _ reference: Double?, _ referenceName: String, target: Double?,
+                  unit: (Double?) -> String = count) {
+        var ratio = "n/a", met = "n/a"
+        if let ours, let reference, reference > 0 {
+            let r = ours / reference
+            ratio = String(format: "%.2f×", r)
+            if let target { met = r >= target ? "yes" : "NO" }
+        }
+        rows.append([label, unit(ours), "\(unit(reference)) \(referenceName)", ratio,
+                     target.map { String(format: "≥ %.2f×", $0) } ?? "—", met])
+    }
+
+    let scan = value("ref_scan", "events_per_s")
+    ratioRow("AMI decode, events/s", value("decode", "events_per_s"), scan, "ami-scan-ref --mem", target: 0.5)
+    ratioRow("AMI decode, MB/s", value("decode", "MB_per_s"), value("ref_scan", "MB_per_s"), "ami-scan-ref --mem",
+             target: nil, unit: { $0.map { String(format: "%.0f", $0) } ?? "n/a" })
+    ratioRow("decode + correlate, events/s", value("correlate", "events_per_s"), scan, "ami-scan-ref --mem",
+             target: 0.25)
+    for bench in results.keys.filter({ $0.hasPrefix("delivery_c") }).sorted() {
+        let c = String(bench.dropFirst("delivery_c".count))
+        ratioRow("delivery (outbox on), deliveries/s, c=\(c)", value(bench, "deliveries_per_s"),
+                 value("ref_curl_c\(c)", "requests_per_s"), "curl-multi-post", target: 0.7)
+    }
+    for bench in results.keys.filter({ $0.hasPrefix("e2e_") }).sorted(by: { $0.count < $1.count || ($0.count == $1.count && $0 < $1) }) {
+        let rate = bench.dropFirst(4)
+        let p99 = value(bench, "p99_ms")
+        let lost = value(bench, "lost")
+        let targetText = rate == "1000" ? "p99 ≤ 5 ms, 0 lost" : "0 lost"
+        var met = "n/a"
+        if let p99, let lost {
+            met = (lost == 0 && (rate != "1000" || p99 <= 5)) ? "yes" : "NO"
+        }
+        rows.append(["end-to-end at \(rate) ev/s: p50 / p99 / max ms",
+                     "\(text(bench, "p50_ms")) / \(text(bench, "p99_ms")) / \(text(bench, "max_ms"))",
+                     "sent→sink, \(text(bench, "expected_webhooks")) webhooks", "—", targetText, met])
+        rows.append(["end-to-end at \(rate) ev/s: lost / dup / unexpected",
+                     "\(text(bench, "lost")) / \(text(bench, "duplicates")) / \(text(bench, "unexpected"))",
+                     "daemon RSS \(text(bench, "daemon_hwm_mib")) MiB peak", "—", "0 lost",
+                     lost.map { $0 == 0 ? "yes" : "NO" } ?? "n/a"])
+    }
+    if let live = results["memory_live"] {
+        let rss = Double(live["rss_at_target_mib"] ?? "") ?? Double(live["rss_at_peak_mib"] ?? "")
+        rows.append(["RSS with \(live["peak_live_calls"] ?? "?") live calls (decode+correlate), MiB",
+                     rss.map { String(format: "%.1f", $0) } ?? "n/a",
+                     "baseline \(live["baseline_rss_mib"] ?? "?") MiB", "—", "≤ 100 MiB at 10k",
+                     rss.map { $0 <= 100 && (Int(live["peak_live_calls"] ?? "") ?? 0) >= 10_000 ? "yes" : "NO" } ?? "n/a"])
+    }
+    if let corr = results["correlate"] {
+        let growth = Double(corr["rss_growth_mib"] ?? "")
+        rows.append(["RSS growth over \(corr["events"] ?? "?") events, MiB",
+                     growth.map { String(format: "%+.1f", $0) } ?? "n/a",
+                     "\(corr["rss_warm_mib"] ?? "?") → \(corr["rss_end_mib"] ?? "?") MiB", "—", "no growth",
+                     growth.map { $0 <= 2 ? "yes" : "NO" } ?? "n/a"])
+    }
+
+    let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for (index, row) in rows.enumerated() {
+        let cells = row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+        print("| " + cells.joined(separator: " | ") + " |")
+        if index == 0 { print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|") }
+    }
+}

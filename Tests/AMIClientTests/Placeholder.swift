@@ -1,1 +1,0 @@
-// AMIClientTests: tests for AMIClient land with its issue.

@@ -1,1 +1,0 @@
-// AdminAPITests: tests for AdminAPI land with its issue.

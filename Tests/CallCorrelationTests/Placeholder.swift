@@ -1,1 +1,0 @@
-// CallCorrelationTests: tests for CallCorrelation land with its issue.

@@ -1,1 +1,0 @@
-// ConfigurationTests: tests for Configuration land with its issue.

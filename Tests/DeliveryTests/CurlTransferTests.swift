@@ -1,0 +1,48 @@
+import Curl
+import TestSupport
+import Testing
+
+@Suite("libcurl face")
+struct CurlTransferTests {
+    @Test("A transfer returns status, headers and the body, cut at the limit")
+    func returnsResponse() throws {
+        let receiver = try WebhookReceiver(script: [.status(503, headers: ["Retry-After": "7"], body: "0123456789")])
+        let transfer = try CurlTransfer(request: CurlRequest(url: receiver.url, headerLines: ["X-Test: 1"],
+                                                             body: Array("{}".utf8), maxResponseBytes: 4))
+        let response = try transfer.perform().get()
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "7")
+        #expect(response.body == Array("0123".utf8))
+        #expect(response.isBodyTruncated)
+        #expect(receiver.requests.first?.header("x-test") == "1")
+        #expect(receiver.requests.first?.header("expect") == nil)
+    }
+
+    @Test("The multi interface reuses one kept-alive connection for sequential transfers")
+    func reusesConnections() throws {
+        let receiver = try WebhookReceiver()
+        let multi = CurlMulti()
+        var newConnections: [Int] = []
+        for _ in 0..<5 {
+            #expect(multi.add(try CurlTransfer(request: CurlRequest(url: receiver.url, body: [1]))) == nil)
+            var done: [CurlCompletion] = []
+            while done.isEmpty {
+                done = multi.performAndCollect()
+                if done.isEmpty { multi.poll(timeoutMilliseconds: 100) }
+            }
+            newConnections.append(try done[0].result.get().newConnections)
+        }
+        #expect(newConnections == [1, 0, 0, 0, 0])
+    }
+
+    @Test("A refused connection is classified and described")
+    func refusedConnection() throws {
+        let result = try CurlTransfer(request: CurlRequest(url: "http://127.0.0.1:9/")).perform()
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.kind == .connectionFailed)
+        #expect(error.message.contains("127.0.0.1"))
+    }
+}

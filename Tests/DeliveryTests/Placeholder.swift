@@ -1,1 +1,0 @@
-// DeliveryTests: tests for Delivery land with its issue.

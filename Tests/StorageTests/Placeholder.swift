@@ -1,1 +1,0 @@
-// StorageTests: tests for Storage land with its issue.

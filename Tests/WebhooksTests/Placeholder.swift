@@ -1,1 +1,0 @@
-// WebhooksTests: tests for Webhooks land with its issue.

@@ -9,17 +9,37 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     public init(seconds: Double) { self.microseconds = Int64((seconds * 1_000_000).rounded()) }
 
     /// Parses AMI's `Timestamp:` value (`<epoch seconds>.<microseconds>`) without floating point.
+    /// Byte-wise: it runs once per AMI message, so no Unicode character classification here.
     public init?(amiTimestamp text: String) {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let first = parts.first, let seconds = Int64(first) else { return nil }
+        var seconds: Int64 = 0
         var micros: Int64 = 0
-        if parts.count == 2 {
-            var digits = String(parts[1].prefix(6))
-            guard digits.allSatisfy(\.isNumber) else { return nil }
-            while digits.count < 6 { digits += "0" }
-            micros = Int64(digits) ?? 0
+        var fractionDigits = 0
+        var sawDigit = false
+        var inFraction = false
+        var negative = false
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0:
+                negative = true
+            case UInt8(ascii: "."):
+                guard !inFraction, sawDigit else { return nil }
+                inFraction = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                if inFraction {
+                    if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
+                } else {
+                    guard seconds < Int64.max / 10 - 10 else { return nil }
+                    seconds = seconds * 10 + digit
+                    sawDigit = true
+                }
+            default:
+                return nil
+            }
         }
-        self.microseconds = seconds * 1_000_000 + micros
+        guard sawDigit else { return nil }
+        while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
+        self.microseconds = (negative ? -seconds : seconds) * 1_000_000 + micros
     }
 
     public static func < (lhs: EventInstant, rhs: EventInstant) -> Bool { lhs.microseconds < rhs.microseconds }

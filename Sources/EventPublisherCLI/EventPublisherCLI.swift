@@ -24,7 +24,7 @@ public enum EventPublisherCLI {
         case "check-config": exit(CheckConfigCommand.run(rest))
         case "webhooks": exit(WebhooksCommand.run(rest))
         case "--version", "version":
-            Output.out("event-publisher \(BuildInfo.version) (commit \(BuildInfo.commit), built \(BuildInfo.buildDate), \(BuildInfo.platform))\n")
+            Output.out(BuildInfo.versionLine + "\n")
             exit(0)
         case "-h", "--help", "help":
             Output.out(usage + "\n")

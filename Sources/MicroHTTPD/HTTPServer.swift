@@ -66,27 +66,34 @@ public final class HTTPServer: Sendable {
     }
 
     public let host: String
-    let handler: HTTPHandler
-    let options: Options
+    /// What MHD's threads call. Retained separately (`passRetained`) and released only after
+    /// `MHD_stop_daemon` has joined them, so a request in flight never holds the last reference to
+    /// the `HTTPServer`: if it did, `deinit` would run on an MHD worker and `MHD_stop_daemon` would
+    /// try to join its own thread ("Failed to join a thread", abort).
+    private let core: ServerCore
     /// The daemon pointer; `@unchecked` because MHD is thread-safe for stop and the pointer is only
     /// read after start and cleared once under the mutex.
-    private struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
+    private struct DaemonHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        let context: Unmanaged<ServerCore>
+    }
     private let daemon = Mutex<DaemonHandle?>(nil)
 
     public init(host: String = "127.0.0.1", port: Int = 0, options: Options = Options(),
                 handler: @escaping HTTPHandler) throws {
-        self.handler = handler
-        self.options = options
+        self.core = ServerCore(handler: handler, options: options)
         self.host = host
         let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ERROR_LOG.rawValue
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        let context = Unmanaged.passRetained(core)
         guard let started = cs_mhd_start(flags, UInt16(port), host, options.threads, options.connectionTimeoutSeconds,
-                                         options.connectionLimit, accessHandler, context, completedHandler, nil)
+                                         options.connectionLimit, accessHandler, context.toOpaque(),
+                                         completedHandler, nil)
         else {
+            context.release()
             throw HTTPServerError(description: "cannot listen on \(host):\(port) (address in use or invalid)")
         }
         let resolvedPort = Int(cs_mhd_bound_port(started))
-        daemon.withLock { $0 = DaemonHandle(pointer: started) }
+        daemon.withLock { $0 = DaemonHandle(pointer: started, context: context) }
         boundPort.withLock { $0 = resolvedPort }
     }
 
@@ -102,12 +109,24 @@ public final class HTTPServer: Sendable {
             defer { current = nil }
             return current
         }
-        if let handle { MHD_stop_daemon(handle.pointer) }
+        if let handle {
+            MHD_stop_daemon(handle.pointer)
+            handle.context.release()
+        }
     }
 
     deinit { stop() }
+}
 
-    fileprivate func respond(_ request: HTTPRequest) -> HTTPResponse { handler(request) }
+/// The handler and options MHD's threads use (see `HTTPServer.core`).
+private final class ServerCore: Sendable {
+    let handler: HTTPHandler
+    let options: HTTPServer.Options
+    init(handler: @escaping HTTPHandler, options: HTTPServer.Options) {
+        self.handler = handler
+        self.options = options
+    }
+    func respond(_ request: HTTPRequest) -> HTTPResponse { handler(request) }
 }
 
 /// Per-request state kept by MHD between the calls of the access handler.
@@ -118,7 +137,7 @@ private final class RequestState {
 
 private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, requestContext in
     guard let cls, let connection, let requestContext, let uploadSize else { return .NO }
-    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    let server = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     guard let raw = requestContext.pointee else {
         requestContext.pointee = Unmanaged.passRetained(RequestState()).toOpaque()
         return .YES

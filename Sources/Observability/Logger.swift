@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Log levels, swift-log's set.
@@ -99,10 +100,20 @@ public final class StreamLogHandler: LogHandler, Sendable {
         }
     }
 
+    /// UTC ISO 8601 with milliseconds, formatted with `gmtime_r` (not `ISO8601DateFormatter`, which
+    /// pulls ICU's 34 MB of data into a static release binary).
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let since = date.timeIntervalSince1970
+        var seconds = time_t(since.rounded(.down))
+        let millis = Int((since - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     static func text(_ record: LogRecord) -> String {

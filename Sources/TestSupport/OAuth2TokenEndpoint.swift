@@ -42,28 +42,23 @@ public final class OAuth2TokenEndpoint: Sendable {
         public var authorization: String?
     }
 
-    private struct State {
+    fileprivate struct State {
         var issued: [String: IssuedToken] = [:]
+        var revoked: Set<String> = []
         var order: [String] = []
         var requests: [TokenRequest] = []
         var failuresToInject: [(status: Int, body: String)] = []
     }
 
     private let server: HTTPServer
-    private let state = Mutex(State())
-    private let clients: [String: Client]
-    private let users: [String: String]
-    private let tokenLifetimeSeconds: Int
+    private let issuer: TokenIssuer
 
     public init(clients: [Client], users: [User] = [], tokenLifetimeSeconds: Int = 3600) throws {
-        self.clients = Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-        self.users = Dictionary(users.map { ($0.username, $0.password) }, uniquingKeysWith: { $1 })
-        self.tokenLifetimeSeconds = tokenLifetimeSeconds
-        let box = HandlerBox()
-        server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
-            box.endpoint?.handle(request) ?? HTTPResponse(status: 503)
-        }
-        box.endpoint = self
+        let issuer = TokenIssuer(clients: Dictionary(clients.map { ($0.id, $0) }, uniquingKeysWith: { $1 }),
+                                 users: Dictionary(users.map { ($0.username, $0.password) }, uniquingKeysWith: { $1 }),
+                                 tokenLifetimeSeconds: tokenLifetimeSeconds)
+        self.issuer = issuer
+        server = try HTTPServer(host: "127.0.0.1", port: 0) { request in issuer.handle(request) }
     }
 
     /// `http://127.0.0.1:<port>/oauth/token`.
@@ -73,20 +68,21 @@ public final class OAuth2TokenEndpoint: Sendable {
     public func validate(_ authorization: String?, requiredScope: String? = nil) -> Bool {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
         let token = String(authorization.dropFirst("Bearer ".count))
-        return state.withLock { state in
-            guard let issued = state.issued[token], issued.expiresAt > Date() else { return false }
+        return issuer.state.withLock { state in
+            guard let issued = state.issued[token], !state.revoked.contains(token), issued.expiresAt > Date()
+            else { return false }
             if let requiredScope, !issued.scopes.contains(requiredScope) { return false }
             return true
         }
     }
 
     /// Tokens issued so far, oldest first.
-    public var issuedTokens: [IssuedToken] { state.withLock { s in s.order.compactMap { s.issued[$0] } } }
+    public var issuedTokens: [IssuedToken] { issuer.state.withLock { s in s.order.compactMap { s.issued[$0] } } }
     /// Token requests received so far (answered or not).
-    public var requests: [TokenRequest] { state.withLock { $0.requests } }
+    public var requests: [TokenRequest] { issuer.state.withLock { $0.requests } }
 
     /// Invalidates every token issued so far (the next delivery gets a 401 from a checking receiver).
-    public func revokeAll() { state.withLock { $0.issued.removeAll() } }
+    public func revokeAll() { issuer.state.withLock { $0.revoked.formUnion($0.issued.keys) } }
 
     /// The next `count` token requests fail with `status` (e.g. 503) before any check.
     public func failNext(_ count: Int, status: Int = 503, body: String = #"{"error":"temporarily_unavailable"}"#) {
@@ -94,13 +90,27 @@ public final class OAuth2TokenEndpoint: Sendable {
     }
 
     public func stop() { server.stop() }
+}
 
-    // MARK: Handling
+/// The endpoint's state and request handling; the server's handler holds it (not the endpoint), so
+/// dropping the endpoint stops the server from the test's thread, never from a server thread.
+private final class TokenIssuer: Sendable {
+    let state = Mutex(OAuth2TokenEndpoint.State())
+    let clients: [String: OAuth2TokenEndpoint.Client]
+    let users: [String: String]
+    let tokenLifetimeSeconds: Int
 
-    private func handle(_ request: HTTPRequest) -> HTTPResponse {
+    init(clients: [String: OAuth2TokenEndpoint.Client], users: [String: String], tokenLifetimeSeconds: Int) {
+        self.clients = clients
+        self.users = users
+        self.tokenLifetimeSeconds = tokenLifetimeSeconds
+    }
+
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
         let form = Self.decodeForm(String(decoding: request.body, as: UTF8.self))
         let injected = state.withLock { state -> (Int, String)? in
-            state.requests.append(TokenRequest(form: form, authorization: request.header("authorization")))
+            state.requests.append(OAuth2TokenEndpoint.TokenRequest(form: form, authorization: request.header("authorization")))
             return state.failuresToInject.isEmpty ? nil : state.failuresToInject.removeFirst()
         }
         if let (status, body) = injected { return Self.json(status, body) }
@@ -140,7 +150,7 @@ public final class OAuth2TokenEndpoint: Sendable {
             return Self.error(400, "invalid_scope", "scope \(bad) not allowed for this client")
         }
         let token = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let issued = IssuedToken(accessToken: token, clientID: clientID, username: username, scopes: scopes,
+        let issued = OAuth2TokenEndpoint.IssuedToken(accessToken: token, clientID: clientID, username: username, scopes: scopes,
                                  grantType: grant, expiresAt: Date().addingTimeInterval(Double(tokenLifetimeSeconds)))
         state.withLock {
             $0.issued[token] = issued
@@ -174,10 +184,4 @@ public final class OAuth2TokenEndpoint: Sendable {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
     }
 }
-
-/// Lets the server's handler reach the endpoint that owns the server (set once, after init).
-private final class HandlerBox: @unchecked Sendable {
-    // @unchecked: written once before the server can receive a request that reads it
-    // (the server is started by the endpoint's init, and only the test talks to it afterwards).
-    var endpoint: OAuth2TokenEndpoint?
 }

@@ -15,7 +15,7 @@ func runTool(_ path: String, _ arguments: [String]) -> [[String: String]] {
         var pairs: [String: String] = [:]
         for token in line.split(separator: " ") {
             guard let eq = token.firstIndex(of: "=") else { continue }
-            pairs[String(token[..<eq])] = String(token[token.index(after: eq)...])
+            pairs[String(token[..<eq])] = String(token[eq...].dropFirst())
         }
         return pairs
     }

@@ -42,7 +42,7 @@ func result(_ bench: String, _ pairs: KeyValuePairs<String, String>) {
     var line = "RESULT bench=\(bench)"
     for (key, value) in pairs { line += " \(key)=\(value)" }
     print(line)
-    fflush(stdout)
+    fflush(nil)
 }
 
 func note(_ text: String) {

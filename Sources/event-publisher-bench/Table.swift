@@ -11,14 +11,14 @@ func printTable(_ args: Arguments) {
         var pairs: [String: String] = [:]
         for token in line.dropFirst(7).split(separator: " ") {
             guard let eq = token.firstIndex(of: "=") else { continue }
-            pairs[String(token[..<eq])] = String(token[token.index(after: eq)...])
+            pairs[String(token[..<eq])] = String(token[eq...].dropFirst())
         }
         guard var name = pairs["bench"] else { continue }
         if name == "delivery" || name == "ref_curl", let c = pairs["concurrency"] { name += "_c\(c)" }
         results[name] = pairs
     }
     func value(_ bench: String, _ key: String) -> Double? { results[bench]?[key].flatMap(Double.init) }
-    func text(_ bench: String, _ key: String) -> String { results[bench]?[key] ?? "n/a" }
+    func field(_ bench: String, _ key: String) -> String { results[bench]?[key] ?? "n/a" }
     func count(_ number: Double?) -> String {
         guard let number, number.isFinite else { return "n/a" }
         if number >= 1e6 { return String(format: "%.2f M", number / 1e6) }
@@ -60,11 +60,11 @@ func printTable(_ args: Arguments) {
             met = (lost == 0 && (rate != "1000" || p99 <= 5)) ? "yes" : "NO"
         }
         rows.append(["end-to-end at \(rate) ev/s: p50 / p99 / max ms",
-                     "\(text(bench, "p50_ms")) / \(text(bench, "p99_ms")) / \(text(bench, "max_ms"))",
-                     "sent→sink, \(text(bench, "expected_webhooks")) webhooks", "—", targetText, met])
+                     "\(field(bench, "p50_ms")) / \(field(bench, "p99_ms")) / \(field(bench, "max_ms"))",
+                     "sent→sink, \(field(bench, "expected_webhooks")) webhooks", "—", targetText, met])
         rows.append(["end-to-end at \(rate) ev/s: lost / dup / unexpected",
-                     "\(text(bench, "lost")) / \(text(bench, "duplicates")) / \(text(bench, "unexpected"))",
-                     "daemon RSS \(text(bench, "daemon_hwm_mib")) MiB peak", "—", "0 lost",
+                     "\(field(bench, "lost")) / \(field(bench, "duplicates")) / \(field(bench, "unexpected"))",
+                     "daemon RSS \(field(bench, "daemon_hwm_mib")) MiB peak", "—", "0 lost",
                      lost.map { $0 == 0 ? "yes" : "NO" } ?? "n/a"])
     }
     if let live = results["memory_live"] {

@@ -105,11 +105,11 @@ struct DeliveryServiceTests {
         let receiver = try WebhookReceiver(script: [.status(410)])
         let harness = try Harness(webhooks: [Fixture.webhook(id: 4, url: receiver.url)])
         harness.service.start()
-        try harness.enqueue([Fixture.event(call: "A", sequence: 1), Fixture.event(call: "B", sequence: 1)])
+        try harness.enqueue([Fixture.event(call: "A", sequence: 1), Fixture.event(call: "A", sequence: 2)])
         #expect(harness.waitForDeliveries { $0.contains { $0.state == .failed } })
         #expect(harness.disabled.value.map(\.0) == [4])
         #expect(harness.webhooks.all.first?.isActive == false)
-        // The other call's event was not sent after the 410 and is still pending.
+        // The call's next event was not sent after the 410 and is still pending.
         #expect(receiver.wait(timeout: .milliseconds(500)) { $0.count > 1 } == false)
         let states = try harness.outbox.deliveries().map(\.state).sorted { $0.rawValue < $1.rawValue }
         #expect(states == [.failed, .pending])

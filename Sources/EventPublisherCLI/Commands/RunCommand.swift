@@ -1,3 +1,4 @@
+import Delivery
 import EventPublisher
 import Foundation
 import Observability
@@ -67,8 +68,10 @@ enum RunCommand {
         }
         let logger = Logger(label: "event-publisher", level: level,
                             handler: StreamLogHandler.standardError(format: format))
+        var delivery = DeliveryConfiguration()
+        delivery.userAgent = BuildInfo.userAgent
         let daemon = Daemon(options: DaemonOptions(configPath: configPath, demo: demo, fixturesDirectory: fixtures,
-                                                   logger: logger))
+                                                   logger: logger, deliveryConfiguration: delivery))
         return daemon.runUntilSignalled()
     }
 }

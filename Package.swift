@@ -101,7 +101,19 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EndToEndTests",
                     dependencies: ["EventPublisher", "EventPublisherCLI", "AMIProtocol", "CallEvents", "Configuration",
-                                   "Storage", "Webhooks", "Observability", "MicroHTTPD", "TestSupport"],
+                                   "Storage", "Webhooks", "Observability", "MicroHTTPD", "TestSupport", "Delivery"],
                     swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets (docs/RELIABILITY.md, scripts/fuzz.sh). They have no `main` (libFuzzer supplies
+// it), so they exist only when the manifest is evaluated with EVENT_PUBLISHER_FUZZ=1 and built with
+// `-Xswiftc -sanitize=fuzzer,address`; ordinary `swift build` / `swift test` never see them.
+if Context.environment["EVENT_PUBLISHER_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "FuzzAMIDecoder", dependencies: ["AMIProtocol"], swiftSettings: strict),
+        .executableTarget(name: "FuzzConfigLoader", dependencies: ["Configuration"], swiftSettings: strict),
+        .executableTarget(name: "FuzzAdminJSON",
+                          dependencies: ["AdminAPI", "MicroHTTPD", "Storage", "Observability"], swiftSettings: strict),
+    ]
+}

@@ -27,6 +27,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 TOKEN = "browser-test-admin-token"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OAUTH_ACCESS_TOKEN = "tok-browser-123"
 
 
@@ -69,6 +70,88 @@ class Receiver:
         self.server.server_close()
 
 
+class FakeAMI:
+    """Just enough of Asterisk's AMI for the daemon: banner, Login (plain or MD5 challenge), Ping,
+    CoreShowChannels (empty); after `play()` it streams a captured call (minus the capture's own
+    banner and responses), so real call events reach the webhook and fill the delivery log."""
+
+    def __init__(self, capture):
+        import socket
+        with open(capture, "rb") as handle:
+            blocks = handle.read().replace(b"\r\n", b"\n").split(b"\n\n")
+        self.events = [b for b in blocks if b.strip() and b.startswith(b"Event:")]
+        self.trigger = threading.Event()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def play(self):
+        self.trigger.set()
+
+    def accept(self):
+        while not self.closed:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(connection,), daemon=True).start()
+
+    def serve(self, connection):
+        lock = threading.Lock()
+
+        def send(text):
+            with lock:
+                connection.sendall(text.replace(b"\n", b"\r\n"))
+
+        def stream():
+            self.trigger.wait()
+            for block in self.events:
+                send(block + b"\n\n")
+
+        try:
+            send(b"Asterisk Call Manager/11.0.0\n")
+            buffer = b""
+            streaming = False
+            while True:
+                data = connection.recv(65536)
+                if not data:
+                    return
+                buffer += data.replace(b"\r\n", b"\n")
+                while b"\n\n" in buffer:
+                    block, buffer = buffer.split(b"\n\n", 1)
+                    fields = dict(line.split(b": ", 1) for line in block.split(b"\n") if b": " in line)
+                    action = fields.get(b"Action", b"").lower()
+                    action_id = b"ActionID: " + fields.get(b"ActionID", b"") + b"\n"
+                    if action == b"challenge":
+                        send(b"Response: Success\n" + action_id + b"Challenge: 840415273\n\n")
+                    elif action == b"login":
+                        send(b"Response: Success\n" + action_id + b"Message: Authentication accepted\n\n")
+                        send(b"Event: FullyBooted\nPrivilege: system,all\nStatus: Fully Booted\n\n")
+                        if not streaming:
+                            streaming = True
+                            threading.Thread(target=stream, daemon=True).start()
+                    elif action == b"coreshowchannels":
+                        send(b"Response: Success\n" + action_id + b"EventList: start\nMessage: Channels will follow\n\n"
+                             + b"Event: CoreShowChannelsComplete\n" + action_id
+                             + b"EventList: Complete\nListItems: 0\n\n")
+                    elif action == b"ping":
+                        send(b"Response: Success\n" + action_id + b"Ping: Pong\n\n")
+                    elif action:
+                        send(b"Response: Success\n" + action_id + b"\n")
+        except OSError:
+            return
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.closed = True
+        self.listener.close()
+
+
 class Step:
     """Prints each step and remembers the current one for the failure report."""
 
@@ -94,21 +177,11 @@ tenants:
 """
 
 
-def closed_port():
-    """A local port nobody listens on: the daemon keeps retrying AMI there, which the page does not need."""
-    import socket
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
-def start_daemon(binary, workdir):
+def start_daemon(binary, workdir, ami_port):
     """Starts `event-publisher run` on a temporary database and config; returns (process, base URL, log lines)."""
     config = os.path.join(workdir, "event-publisher.yaml")
     with open(config, "w") as handle:
-        handle.write(CONFIG % {"ami_port": closed_port(), "database": os.path.join(workdir, "store.sqlite"),
+        handle.write(CONFIG % {"ami_port": ami_port, "database": os.path.join(workdir, "store.sqlite"),
                                "token": TOKEN})
     process = subprocess.Popen([binary, "run", "--config", config], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -201,8 +274,23 @@ class Page:
         print("  screenshot " + path, flush=True)
 
 
-def run(page, base, receiver):
+def run(page, base, receiver, ami):
     driver = page.driver
+    step("without a token the page asks for one; a wrong one is refused, the right one opens the list")
+    driver.get(base + "/")
+    page.wait(lambda: page.id("token-panel").is_displayed(), "the token prompt")
+    assert not page.id("list-panel").is_displayed()
+    page.fill("token-input", "wrong-token")
+    page.id("token-input").send_keys(Keys.ENTER)
+    page.wait(lambda: "not accepted" in page.id("token-error").text, "the refusal of a wrong token")
+    page.screenshot("token.png")
+    page.fill("token-input", TOKEN)
+    page.id("token-input").send_keys(Keys.ENTER)
+    page.wait(lambda: page.id("list-panel").is_displayed(), "the list after pasting the token")
+    page.id("forget-token").click()
+    page.wait(lambda: page.id("token-panel").is_displayed(), "the token prompt after Forget token")
+    assert driver.execute_script("return sessionStorage.getItem('eventPublisherAdminToken')") is None
+
     step("open the page with the token in the URL fragment")
     driver.get(base + "/#token=" + TOKEN)
     page.wait(lambda: page.id("list-panel").is_displayed(), "the list after reading the token")
@@ -337,7 +425,7 @@ def run(page, base, receiver):
     body = json.loads(page.id("test-body").get_attribute("value"))
     body["note"] = "edited in the browser"
     page.id("test-body").clear()
-    page.id("test-body").send_keys(json.dumps(body))
+    page.id("test-body").send_keys(json.dumps(body, indent=2))
     page.id("send-test").click()
     page.wait(lambda: page.id("test-result").is_displayed(), "the test result", timeout=20)
     assert page.id("test-reachable").text == "Yes", page.id("test-reachable").text
@@ -373,11 +461,40 @@ def run(page, base, receiver):
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     page.wait(lambda: not page.dialog_open("webhook-dialog"), "Esc to close the window")
 
-    step("delivery log view opens for the webhook")
+    step("a call on the PBX reaches the webhook; the delivery log shows it and redeliver sends it again")
+    ami.play()
+    page.wait(lambda: len([r for r in receiver.requests if r["path"] == "/hook"]) >= 3,
+              "deliveries of the played call at the receiver", timeout=30)
     page.button("Delivery log of crm-acme").click()
     page.wait(lambda: page.dialog_open("delivery-dialog") and page.id("delivery-status").text != "Loading…",
               "the delivery log")
+
+    def delivered_rows():
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#delivery-rows tr[data-id]')].map((row) => "
+            "[row.dataset.id, row.children[0].innerText, row.children[1].innerText, row.children[2].innerText, "
+            "row.children[3].innerText])")
+
+    def refreshed_rows():
+        page.id("refresh-deliveries").click()
+        time.sleep(0.3)
+        return delivered_rows()
+
+    page.wait(lambda: any(r[2] == "delivered" for r in refreshed_rows()), "a delivered row", timeout=20)
+    rows = delivered_rows()
+    first = [r for r in rows if r[2] == "delivered"][-1]
+    assert first[3] == "1" and first[4] == "200", first
     page.screenshot("deliveries.png")
+    before = len([r for r in receiver.requests if r["path"] == "/hook"])
+    driver.find_element(By.CSS_SELECTOR, "#delivery-rows tr[data-id='%s'] .redeliver" % first[0]).click()
+    page.wait(lambda: "queued again" in page.id("delivery-status").text, "the redeliver confirmation")
+    page.wait(lambda: len([r for r in receiver.requests if r["path"] == "/hook"]) > before, "the redelivery",
+              timeout=20)
+    page.wait(lambda: [r for r in refreshed_rows() if r[0] == first[0]][0][3] == "2", "a second attempt", timeout=20)
+    hooks = [r for r in receiver.requests if r["path"] == "/hook"]
+    ids = [{k.lower(): v for k, v in r["headers"].items()}.get("webhook-id") for r in hooks]
+    assert ids[-1] in ids[:-1], "a redelivery carries the same webhook-id"
+    page.screenshot("deliveries-redelivered.png")
     page.id("delivery-dialog").send_keys(Keys.ESCAPE)
     page.wait(lambda: not page.dialog_open("delivery-dialog"), "the delivery log to close")
 
@@ -412,11 +529,12 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="ep-browser-")
     receiver = Receiver()
-    process, base, daemon_log = start_daemon(args.binary, workdir)
+    ami = FakeAMI(os.path.join(ROOT, "fixtures", "ami", "01-internal-answered-caller-hangup.ami"))
+    process, base, daemon_log = start_daemon(args.binary, workdir, ami.port)
     driver = None
     try:
         driver = make_driver()
-        run(Page(driver, args.screenshots), base, receiver)
+        run(Page(driver, args.screenshots), base, receiver, ami)
         print("browser test passed (%s)" % base, flush=True)
         return 0
     except Exception as error:  # report the step, keep a screenshot of the failure
@@ -434,6 +552,7 @@ def main():
         except subprocess.TimeoutExpired:
             process.kill()
         receiver.stop()
+        ami.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

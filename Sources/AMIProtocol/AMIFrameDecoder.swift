@@ -303,11 +303,11 @@ public struct AMIFrameDecoder: Sendable {
             commandEnded = false
         }
         guard messageStart >= 0, !spans.isEmpty || commandOutput != nil else { return nil }
-        // Slice copies take the specialised allocation path; `unsafeUninitializedCapacity` measured
-        // about twice as slow here.
-        let storage = Array(buffer[messageStart..<Swift.max(messageStart, messageEnd)])
-        let fieldSpans = Array(spans[0..<spans.count])
-        return .message(AMIMessage(storage: storage, spans: fieldSpans, commandOutput: commandOutput))
+        // One allocation: the message's bytes and spans are copied into a single buffer.
+        let text = UnsafeBufferPointer(rebasing: input[messageStart..<Swift.max(messageStart, messageEnd)])
+        return spans.withUnsafeBufferPointer {
+            .message(AMIMessage(text: text, spans: $0, commandOutput: commandOutput))
+        }
     }
 
     /// Drops the message being assembled. If it already had fields, the rest of it (up to the

@@ -2,21 +2,20 @@
 ///
 /// Why bytes and ranges instead of `[String: String]`: AMI repeats keys (`ChanVariable`, `Output`),
 /// keys are case-insensitive, and a busy PBX sends tens of thousands of messages per second. The
-/// message keeps its raw bytes in one buffer and materialises `String`s only for the keys that are
-/// asked for, so decoding costs two allocations per message (the bytes and the field spans).
+/// message keeps its raw bytes and its field spans in one immutable buffer (a single allocation
+/// per decoded message) and materialises `String`s only for the keys that are asked for.
 ///
-/// The byte layout of `storage` is private: a decoded message keeps the wire text (separators
-/// included) while a message built from fields keeps keys and values back to back. Equality and
-/// hashing therefore compare fields (keys exactly, values exactly, in order) and command output.
+/// The byte layout is private: a decoded message keeps the wire text (separators included) while
+/// a message built from fields keeps keys and values back to back. Equality and hashing therefore
+/// compare fields (keys exactly, values exactly, in order) and command output.
 ///
 /// Values are returned as they were on the wire. Asterisk 13.5+ C-escapes some values
 /// (`CallerIDName`, `ConnectedLineName`, `Value`, `ChanVariable`); use ``unescapedValue(_:)`` or
 /// ``AMIEscaping/unescape(_:)`` for those (ami-reference §1.10).
 public struct AMIMessage: Sendable, Hashable {
-    /// Raw bytes the field spans point into.
-    @usableFromInline var storage: [UInt8]
-    /// For each field: key range and value range into `storage`.
-    @usableFromInline var spans: [FieldSpan]
+    /// Spans and bytes, never mutated after creation (see ``AMIMessageStorage``).
+    @usableFromInline let storage: AMIMessageStorage
+    @inline(__always) var box: AMIMessageBox { storage.box }
     /// Raw output lines of a pre-Asterisk-14 `Response: Follows` (`Command` action), if any.
     public var commandOutput: [String]?
 
@@ -30,48 +29,61 @@ public struct AMIMessage: Sendable, Hashable {
 
     /// Creates a message from ordered fields (used by encoders, tests and the capture builder).
     public init(_ fields: [(String, String)], commandOutput: [String]? = nil) {
-        storage = []
-        spans = []
+        var text: [UInt8] = []
+        var spans: [FieldSpan] = []
         spans.reserveCapacity(fields.count)
-        for (key, value) in fields { appendField(key: Array(key.utf8), value: Array(value.utf8)) }
+        for (key, value) in fields {
+            let keyStart = text.count
+            text.append(contentsOf: key.utf8)
+            let keyEnd = text.count
+            text.append(contentsOf: value.utf8)
+            spans.append(FieldSpan(keyStart: Int32(keyStart), keyEnd: Int32(keyEnd),
+                                   valueStart: Int32(keyEnd), valueEnd: Int32(text.count)))
+        }
+        storage = AMIMessageStorage(box: text.withUnsafeBufferPointer { textBuffer in
+            spans.withUnsafeBufferPointer { AMIMessageBox.make(text: textBuffer, spans: $0) }
+        })
         self.commandOutput = commandOutput
     }
 
-    init(storage: [UInt8], spans: [FieldSpan], commandOutput: [String]?) {
-        self.storage = storage
-        self.spans = spans
+    /// The decoder's path: copies `text` and `spans` (offsets into `text`) into one allocation.
+    init(text: UnsafeBufferPointer<UInt8>, spans: UnsafeBufferPointer<FieldSpan>, commandOutput: [String]?) {
+        storage = AMIMessageStorage(box: AMIMessageBox.make(text: text, spans: spans))
         self.commandOutput = commandOutput
-    }
-
-    mutating func appendField<K: Collection<UInt8>, V: Collection<UInt8>>(key: K, value: V) {
-        let keyStart = storage.count
-        storage.append(contentsOf: key)
-        let keyEnd = storage.count
-        storage.append(contentsOf: value)
-        spans.append(FieldSpan(keyStart: Int32(keyStart), keyEnd: Int32(keyEnd),
-                               valueStart: Int32(keyEnd), valueEnd: Int32(storage.count)))
     }
 
     /// Number of fields (repeated keys counted each time).
-    public var count: Int { spans.count }
+    public var count: Int { box.header.fieldCount }
 
     /// The fields in wire order, keys as sent.
     public var fields: [(key: String, value: String)] {
-        spans.map { (string(Int($0.keyStart), Int($0.keyEnd)), string(Int($0.valueStart), Int($0.valueEnd))) }
+        box.withParts { spans, text in
+            spans.map { (Self.string(text, $0.keyStart, $0.keyEnd), Self.string(text, $0.valueStart, $0.valueEnd)) }
+        }
     }
 
     /// The first value for `key`, compared case-insensitively (AMI keys are case-insensitive).
     public subscript(key: String) -> String? {
-        guard let index = firstIndex(of: key) else { return nil }
-        let span = spans[index]
-        return string(Int(span.valueStart), Int(span.valueEnd))
+        var key = key
+        return key.withUTF8 { keyBytes in
+            box.withParts { spans, text in
+                for span in spans where Self.keyMatches(span, text, keyBytes) {
+                    return Self.string(text, span.valueStart, span.valueEnd)
+                }
+                return nil
+            }
+        }
     }
 
     /// Every value for `key`, in order (e.g. repeated `ChanVariable` or `Output` lines).
     public func values(for key: String) -> [String] {
         var key = key
         return key.withUTF8 { keyBytes in
-            spans.compactMap { keyMatches($0, keyBytes) ? string(Int($0.valueStart), Int($0.valueEnd)) : nil }
+            box.withParts { spans, text in
+                spans.compactMap {
+                    Self.keyMatches($0, text, keyBytes) ? Self.string(text, $0.valueStart, $0.valueEnd) : nil
+                }
+            }
         }
     }
 
@@ -96,19 +108,28 @@ public struct AMIMessage: Sendable, Hashable {
     /// Whether the first value for `key` equals `text`, both compared ignoring ASCII case, without
     /// allocating. False when the key is absent.
     public func valueEquals(_ key: String, _ text: String) -> Bool {
-        guard let index = firstIndex(of: key) else { return false }
-        let span = spans[index]
+        var key = key
         var text = text
-        return text.withUTF8 { equalsIgnoringCase(Int(span.valueStart), Int(span.valueEnd), $0) }
+        return key.withUTF8 { keyBytes in
+            text.withUTF8 { textBytes in
+                box.withParts { spans, bytes in
+                    for span in spans where Self.keyMatches(span, bytes, keyBytes) {
+                        return Self.equalsIgnoringCase(bytes, Int(span.valueStart), Int(span.valueEnd), textBytes)
+                    }
+                    return false
+                }
+            }
+        }
     }
 
     // MARK: - Equality
 
     public static func == (lhs: AMIMessage, rhs: AMIMessage) -> Bool {
-        guard lhs.spans.count == rhs.spans.count, lhs.commandOutput == rhs.commandOutput else { return false }
-        return lhs.storage.withUnsafeBufferPointer { l in
-            rhs.storage.withUnsafeBufferPointer { r in
-                for (a, b) in zip(lhs.spans, rhs.spans) {
+        if lhs.box === rhs.box { return lhs.commandOutput == rhs.commandOutput }
+        guard lhs.count == rhs.count, lhs.commandOutput == rhs.commandOutput else { return false }
+        return lhs.box.withParts { lSpans, l in
+            rhs.box.withParts { rSpans, r in
+                for (a, b) in zip(lSpans, rSpans) {
                     guard bytesEqual(l, Int(a.keyStart), Int(a.keyEnd), r, Int(b.keyStart), Int(b.keyEnd)),
                           bytesEqual(l, Int(a.valueStart), Int(a.valueEnd), r, Int(b.valueStart), Int(b.valueEnd))
                     else { return false }
@@ -119,14 +140,16 @@ public struct AMIMessage: Sendable, Hashable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(spans.count)
+        hasher.combine(count)
         hasher.combine(commandOutput)
-        storage.withUnsafeBufferPointer { raw in
+        box.withParts { spans, text in
             for span in spans {
                 hasher.combine(Int(span.keyEnd - span.keyStart))
-                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[Int(span.keyStart)..<Int(span.keyEnd)])))
+                hasher.combine(bytes: UnsafeRawBufferPointer(start: text + Int(span.keyStart),
+                                                             count: Int(span.keyEnd - span.keyStart)))
                 hasher.combine(Int(span.valueEnd - span.valueStart))
-                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[Int(span.valueStart)..<Int(span.valueEnd)])))
+                hasher.combine(bytes: UnsafeRawBufferPointer(start: text + Int(span.valueStart),
+                                                             count: Int(span.valueEnd - span.valueStart)))
             }
         }
     }
@@ -137,39 +160,87 @@ public struct AMIMessage: Sendable, Hashable {
     func firstIndex(of key: String) -> Int? {
         var key = key
         return key.withUTF8 { keyBytes in
-            for index in spans.indices where keyMatches(spans[index], keyBytes) { return index }
-            return nil
+            box.withParts { spans, text in spans.firstIndex { Self.keyMatches($0, text, keyBytes) } }
         }
     }
 
-    private func keyMatches(_ span: FieldSpan, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func keyMatches(_ span: FieldSpan, _ text: UnsafePointer<UInt8>,
+                                   _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(span.keyStart)
         let length = Int(span.keyEnd) - start
         guard length == key.count else { return false }
-        return storage.withUnsafeBufferPointer { raw in
-            for offset in 0..<length where asciiLower(raw[start + offset]) != asciiLower(key[offset]) { return false }
-            return true
-        }
+        for offset in 0..<length where asciiLower(text[start + offset]) != asciiLower(key[offset]) { return false }
+        return true
     }
 
-    private func equalsIgnoringCase(_ start: Int, _ end: Int, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func equalsIgnoringCase(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
+                                           _ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard end - start == text.count else { return false }
-        return storage.withUnsafeBufferPointer { raw in
-            for offset in 0..<text.count where asciiLower(raw[start + offset]) != asciiLower(text[offset]) {
-                return false
-            }
-            return true
+        for offset in 0..<text.count where asciiLower(bytes[start + offset]) != asciiLower(text[offset]) {
+            return false
         }
+        return true
     }
 
-    private func string(_ start: Int, _ end: Int) -> String {
-        storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+    private static func string(_ text: UnsafePointer<UInt8>, _ start: Int32, _ end: Int32) -> String {
+        String(decoding: UnsafeBufferPointer(start: text + Int(start), count: Int(end - start)), as: UTF8.self)
+    }
+}
+
+@usableFromInline
+struct AMIMessageHeader {
+    var fieldCount: Int
+    var textCount: Int
+}
+
+/// Holds an ``AMIMessageBox`` in a `Sendable` message.
+///
+/// `@unchecked Sendable`: the box's contents are written once in `AMIMessageBox.make` before the
+/// box is shared and never mutated afterwards (no API mutates it), so concurrent reads are safe.
+/// (`ManagedBuffer` subclasses cannot conform to `Sendable` themselves.)
+@usableFromInline
+struct AMIMessageStorage: @unchecked Sendable {
+    let box: AMIMessageBox
+}
+
+/// The immutable storage of an ``AMIMessage``: the field spans, then the text bytes, in one
+/// tail-allocated object.
+@usableFromInline
+final class AMIMessageBox: ManagedBuffer<AMIMessageHeader, AMIMessage.FieldSpan> {
+    static func make(text: UnsafeBufferPointer<UInt8>, spans: UnsafeBufferPointer<AMIMessage.FieldSpan>)
+        -> AMIMessageBox
+    {
+        let spanSize = MemoryLayout<AMIMessage.FieldSpan>.stride
+        let capacity = spans.count + (text.count + spanSize - 1) / spanSize
+        let buffer = create(minimumCapacity: max(capacity, 1)) { _ in
+            AMIMessageHeader(fieldCount: spans.count, textCount: text.count)
+        }
+        buffer.withUnsafeMutablePointerToElements { elements in
+            if let base = spans.baseAddress, spans.count > 0 { elements.initialize(from: base, count: spans.count) }
+            let textStart = UnsafeMutableRawPointer(elements + spans.count)
+            if let base = text.baseAddress, text.count > 0 {
+                textStart.copyMemory(from: base, byteCount: text.count)
+            }
+        }
+        return unsafeDowncast(buffer, to: AMIMessageBox.self)
+    }
+
+    /// Calls `body` with the spans and a pointer to the text bytes the spans index into.
+    @inline(__always)
+    func withParts<R>(_ body: (UnsafeBufferPointer<AMIMessage.FieldSpan>, UnsafePointer<UInt8>) throws -> R)
+        rethrows -> R
+    {
+        try withUnsafeMutablePointers { header, elements in
+            let count = header.pointee.fieldCount
+            let text = UnsafeRawPointer(elements + count).assumingMemoryBound(to: UInt8.self)
+            return try body(UnsafeBufferPointer(start: elements, count: count), text)
+        }
     }
 }
 
 @inline(__always)
-private func bytesEqual(_ l: UnsafeBufferPointer<UInt8>, _ ls: Int, _ le: Int,
-                        _ r: UnsafeBufferPointer<UInt8>, _ rs: Int, _ re: Int) -> Bool {
+private func bytesEqual(_ l: UnsafePointer<UInt8>, _ ls: Int, _ le: Int,
+                        _ r: UnsafePointer<UInt8>, _ rs: Int, _ re: Int) -> Bool {
     guard le - ls == re - rs else { return false }
     for offset in 0..<(le - ls) where l[ls + offset] != r[rs + offset] { return false }
     return true
@@ -190,18 +261,25 @@ extension AMIMessage {
     /// output is written in its old shape (raw lines with bare LF, then `--END COMMAND--`).
     /// Used by test servers and capture writers; the decoder turns it back into an equal message.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(storage.count + spans.count * 4 + 2)
-        storage.withUnsafeBufferPointer { raw in
+        box.withParts { spans, text in
+            var out: [UInt8] = []
+            out.reserveCapacity(box.header.textCount + spans.count * 4 + 2)
             for span in spans {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[Int(span.keyStart)..<Int(span.keyEnd)]))
+                out.append(contentsOf: UnsafeBufferPointer(start: text + Int(span.keyStart),
+                                                           count: Int(span.keyEnd - span.keyStart)))
                 out.append(UInt8(ascii: ":"))
                 out.append(UInt8(ascii: " "))
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[Int(span.valueStart)..<Int(span.valueEnd)]))
+                out.append(contentsOf: UnsafeBufferPointer(start: text + Int(span.valueStart),
+                                                           count: Int(span.valueEnd - span.valueStart)))
                 out.append(0x0D)
                 out.append(0x0A)
             }
+            return out + encodedTail()
         }
+    }
+
+    private func encodedTail() -> [UInt8] {
+        var out: [UInt8] = []
         if let commandOutput {
             for line in commandOutput {
                 out.append(contentsOf: line.utf8)

@@ -139,7 +139,7 @@ extension CallCorrelator {
         guard record.stateDesc?.lowercased() == "up" else { return }
         if state.channels[id]!.answeredAt == nil { state.channels[id]!.answeredAt = instant }
         let leg = state.channels[id]!
-        if leg.role == .caller, !leg.originated, !leg.anyDialAnswered, leg.connectedAt == nil,
+        if leg.role == .caller, !leg.wasDialled, !leg.anyDialAnswered, leg.connectedAt == nil,
             !leg.answeredByApplication, leg.lastPeerID == nil
         {
             // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
@@ -301,10 +301,9 @@ extension CallCorrelator {
             } else {
                 call.direction = .internal
             }
-        } else if call.direction == .internal, leg.isExternal, leg.role == .callee {
-            // The first event is already out with `internal`; keep the call consistent (every leg
-            // event of a call carries one direction) rather than flipping mid-call.
         }
+        // Direction is frozen with the first event: every leg event of a call carries one direction,
+        // so a later external callee of an `internal` call does not flip it mid-call.
         state.channels[id] = leg
         state.calls[callID] = call
         var extra: [String: JSONValue] = [:]

@@ -8,6 +8,7 @@ extension CallCorrelator {
         guard let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: true, into: &out)
         else { return }
         if state.channels[dest]!.dialString == nil { state.channels[dest]!.dialString = nonEmpty(message["DialString"]) }
+        state.channels[dest]!.wasDialled = true
         if let source {
             if state.channels[source]!.isLocal, !state.channels[source]!.dialedChannelIDs.contains(dest) {
                 state.channels[source]!.dialedChannelIDs.append(dest)
@@ -16,7 +17,6 @@ extension CallCorrelator {
         } else {
             // No caller block: an originated or call-file dial ([AMI-v2] "Dialing and Origination").
             state.calls[state.channels[dest]!.callID]!.originated = true
-            state.channels[dest]!.originated = true
         }
         if state.channels[dest]!.phase == .pending { publishStart(dest, at: instant, into: &out) }
     }

@@ -11,6 +11,10 @@ extension CallCorrelator {
     /// * Channels in the list that we never saw are adopted: their legs are announced (marked
     ///   `reconstructed`); legs we already announced get no second `started`.
     /// * `BridgeId` membership restores who talks to whom.
+    ///
+    /// Assumes the list was read on the event connection: Asterisk queues events behind a list
+    /// (P10), so every event processed before it is older than the list, and a known channel missing
+    /// from it is really gone. Events newer than the list that arrive after it apply as usual.
     public mutating func resynchronize(
         with liveChannels: [AMIMessage], at instant: EventInstant
     ) -> CorrelationOutput {
@@ -61,23 +65,27 @@ extension CallCorrelator {
     }
 
     /// Finishes legs (and forgets Local halves) with no event since before `instant`, and forgets
-    /// tombstones older than it. The shell calls it from a timer with
-    /// `now − configuration.legExpirySeconds`.
-    public mutating func expire(before instant: EventInstant) -> CorrelationOutput {
+    /// ended channels and calls that ended before `endedBefore` (default: `instant`).
+    public mutating func expire(before instant: EventInstant, forgettingEndedBefore endedBefore: EventInstant? = nil)
+        -> CorrelationOutput
+    {
         var out = CorrelationOutput()
         let stale = state.channels.values.filter { !$0.hungUp && $0.lastActivity < instant }.sorted { $0.order < $1.order }
         for record in stale {
             if record.isRealLeg { out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID)) }
             endChannel(record.uniqueID, at: max(record.lastActivity, instant), into: &out)
         }
-        state.endedChannels = state.endedChannels.filter { $0.value >= instant }
-        state.usedCallIDs = state.usedCallIDs.filter { $0.value >= instant }
+        let cutoff = endedBefore ?? instant
+        state.endedChannels = state.endedChannels.filter { $0.value >= cutoff }
+        state.usedCallIDs = state.usedCallIDs.filter { $0.value >= cutoff }
         return out
     }
 
-    /// Convenience for the shell: expire with the configured leg expiry relative to `now`.
+    /// The shell's timer tick: expires legs silent for `legExpirySeconds` and forgets what ended
+    /// more than `lateEventGraceSeconds` ago.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput {
-        expire(before: now.adding(seconds: -configuration.legExpirySeconds))
+        expire(before: now.adding(seconds: -configuration.legExpirySeconds),
+               forgettingEndedBefore: now.adding(seconds: -configuration.lateEventGraceSeconds))
     }
 
     /// End of input (a replay reached the end of its capture): every remaining leg finishes,

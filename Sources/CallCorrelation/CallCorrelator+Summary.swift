@@ -33,10 +33,6 @@ extension CallCorrelator {
         }
         if state.callIDByLinkedID[callID] == callID { state.callIDByLinkedID[callID] = nil }
         for (linkedID, owner) in state.callIDByLinkedID where owner == callID { state.callIDByLinkedID[linkedID] = nil }
-        for related in call.relatedCallIDs where state.calls[related] != nil {
-            // Keep the link visible on the survivor; nothing to do.
-            _ = related
-        }
         // Bridges left empty by this call are gone too (BridgeDestroy may never come after a reconnect).
         for (bridgeID, bridge) in state.bridges where bridge.memberIDs.isEmpty { state.bridges[bridgeID] = nil }
     }
@@ -184,13 +180,13 @@ extension CallCorrelator {
             state.channels[id]!.voicemailReported = true
             state.calls[callID]!.voicemailMailbox = mailbox
             if leg.isRealLeg { publishStart(id, at: instant, into: &out) }
-            let caller = leg.isRealLeg ? leg : call(callID).callerLegID.flatMap { state.channels[$0] } ?? leg
+            // The channel that left the message, or (a Local half ran VoiceMail) the call's caller.
+            let caller = leg.isRealLeg ? state.channels[id]! : state.calls[callID]!.callerLegID.flatMap { state.channels[$0] }
             for (key, value) in callData(callID) { data[key] = value }
-            data["caller"] = [
-                "leg_id": .string(caller.uniqueID), "number": .string(caller.number.isEmpty
-                    ? (caller.callerIDNum ?? "") : caller.number),
-                "name": .optional(caller.displayName ?? caller.callerIDName),
-            ]
+            data["caller"] = caller.map { caller in
+                ["leg_id": .string(caller.uniqueID), "number": .string(caller.number),
+                 "name": .optional(caller.displayName)]
+            } ?? .null
             data["message_file"] = .optional(leg.voicemailFile)
             let answered = leg.answeredAt ?? leg.createdAt
             data["duration_seconds"] = .double(roundedSeconds((leg.voicemailStoredAt ?? instant).seconds(since: answered)))
@@ -206,6 +202,4 @@ extension CallCorrelator {
                     data: .object(data)))
         }
     }
-
-    func call(_ id: String) -> CallRecord { state.calls[id]! }
 }

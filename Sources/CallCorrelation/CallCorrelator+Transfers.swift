@@ -15,7 +15,7 @@ extension CallCorrelator {
             "transferee_leg_id": .optional(transferee),
             "target": .optional(target),
             "target_context": .optional(nonEmpty(message["Context"])),
-            "external": .bool(message["IsExternal"]?.lowercased() == "yes"),
+            "requested_externally": .bool(message["IsExternal"]?.lowercased() == "yes"),
         ]
         record(transfer: change, legs: [transferer, transferee], at: instant, into: &out)
     }
@@ -33,7 +33,7 @@ extension CallCorrelator {
             "transferee_leg_id": .optional(ids[2]),
             "target_leg_id": .optional(ids[3]),
             "destination_type": .optional(nonEmpty(message["DestType"])),
-            "external": .bool(message["IsExternal"]?.lowercased() == "yes"),
+            "requested_externally": .bool(message["IsExternal"]?.lowercased() == "yes"),
         ]
         // The two conversations become one: link every call involved.
         let calls = ids.compactMap { $0.flatMap { state.channels[$0]?.callID } }

@@ -16,6 +16,11 @@ import CallEvents
 /// in emission order, plus diagnostics. No clock, no I/O, no randomness: the same inputs give
 /// byte-identical outputs.
 ///
+/// A leg is announced at its first significant event (ringing, answer, dial, bridge, queue,
+/// hangup), not at `Newchannel`: a dialled channel starts with `Exten: s` and no caller ID, and a
+/// trunk's accountcode (hence the tenant) is often set by the dialplan just after creation.
+/// `started_at` keeps the creation time.
+///
 /// ## Invariants
 /// 1. A leg publishes `started` once, `finished` once, and nothing after `finished`; `started` of
 ///    the caller comes before any event of its callees.

@@ -14,9 +14,15 @@ final class CompiledPattern: @unchecked Sendable {
 
     var isValid: Bool { regex != nil }
 
-    /// Whether the pattern matches somewhere in `text` (anchors in the pattern make it whole-match).
+    /// Whether the pattern matches somewhere in `text` (channel-name rules: `^PJSIP/7` works).
     func matches(_ text: String) -> Bool {
         guard let regex else { return false }
         return (try? regex.firstMatch(in: text)) != nil
+    }
+
+    /// Whether the pattern matches all of `text` (`numbers.internal` is a whole-number pattern).
+    func matchesWhole(_ text: String) -> Bool {
+        guard let regex else { return false }
+        return (try? regex.wholeMatch(in: text)) != nil
     }
 }

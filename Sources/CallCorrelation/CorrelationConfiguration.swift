@@ -8,13 +8,19 @@ public struct CorrelationConfiguration: Sendable, Hashable {
     public var rating: RatingConfiguration
     /// A leg with no event for this long is expired with a diagnostic (bounded memory).
     public var legExpirySeconds: Double
+    /// How long ended channels and calls are remembered so that late events (Cdr, BridgeLeave,
+    /// RTCP after Hangup; CDR batch mode up to 300 s — ami-reference P3) are recognised and ignored
+    /// instead of starting a new call. Forgotten by `expireStale(now:)`.
+    public var lateEventGraceSeconds: Double
 
     public init(tenants: [TenantRule] = [], internalNumberPattern: String = "^[0-9]{2,6}$",
-                rating: RatingConfiguration = RatingConfiguration(), legExpirySeconds: Double = 4 * 3600) {
+                rating: RatingConfiguration = RatingConfiguration(), legExpirySeconds: Double = 4 * 3600,
+                lateEventGraceSeconds: Double = 600) {
         self.tenants = tenants
         self.internalNumberPattern = internalNumberPattern
         self.rating = rating
         self.legExpirySeconds = legExpirySeconds
+        self.lateEventGraceSeconds = lateEventGraceSeconds
     }
 
     public static let mainTenant = "main"

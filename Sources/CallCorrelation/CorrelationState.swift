@@ -106,8 +106,9 @@ struct ChannelRecord: Sendable {
     var rtcpQuality = QualityFacts()
     var reconstructed = false
     var adopted = false
-    /// Dialled by the PBX itself (Originate, call file): its answer is a person's, not an application's.
-    var originated = false
+    /// Rung by a dial (`DialBegin` destination). A *caller* that was itself dialled (Originate,
+    /// call file, a Local channel's dialplan) is answered by a person, not by an application.
+    var wasDialled = false
     /// `Hangup` seen (Local halves included); the record stays until its call is dropped.
     var hungUp = false
     /// Dialplan application last reported by `Newexten` (why an application answered the leg).

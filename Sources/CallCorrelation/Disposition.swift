@@ -18,8 +18,8 @@ extension CallCorrelator {
             if leg.ranVoicemail { return .voicemail }
             if let queue = call.queue, queue.abandoned || queue.leftAt == nil { return .cancelled }
             if leg.anyDialAnswered { return .answered }
-            if leg.originated {
-                // An originated leg was itself dialled: judge it like a callee.
+            if leg.wasDialled {
+                // An originated caller was itself dialled: judge it like a callee.
                 if let status = leg.dialStatusToMe, let mapped = Self.disposition(dialStatus: status) { return mapped }
                 if leg.answeredAt != nil { return .answered }
             }

@@ -32,8 +32,8 @@ struct PartyClassifier: Sendable {
         if !internalPattern.isValid { diagnostics.append(.invalidPattern(configuration.internalNumberPattern)) }
     }
 
-    /// Internal when the number matches `numbers.internal`.
-    func isInternal(_ number: String) -> Bool { internalPattern.matches(number) }
+    /// Internal when the whole number matches `numbers.internal`.
+    func isInternal(_ number: String) -> Bool { internalPattern.matchesWhole(number) }
 
     /// External when the number is not internal and looks like a dialable number (digits, an
     /// optional leading `+`, at least three digits). Names such as `anonymous`, `s` or a queue

@@ -145,7 +145,8 @@ enum EventSchema {
             "target": nullableString("transfer_blind: extension the transferee was sent to."),
             "target_context": nullableString("transfer_blind: dialplan context of the target."),
             "target_leg_id": nullableString("transfer_attended: the transfer target's leg."),
-            "external": boolean("transfer_*: requested by the phone (SIP REFER) rather than a feature code."),
+            "requested_externally": boolean(
+                "transfer_*: requested from outside the bridge (phone REFER or AMI), not by a DTMF feature code."),
             "connected_party": party,
             "previous": party,
             "current": party,

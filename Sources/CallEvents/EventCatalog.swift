@@ -71,6 +71,17 @@ public enum EventCatalog {
         ("failed", "Congestion, unreachable, unavailable or another error."),
     ]
 
+    /// How often an event fires (event-model.md's "once per" column).
+    static func oncePer(_ name: EventName) -> String {
+        switch name {
+        case .callStarted, .callFinished: return "leg"
+        case .callConnected: return "new peer of a leg"
+        case .callUpdated: return "change"
+        case .customerInteraction, .callRating: return "call"
+        case .voicemailReceived: return "message"
+        }
+    }
+
     /// The event catalogue as Markdown (`event-publisher events --markdown`, `docs/EVENTS.md`).
     public static func markdown() -> String {
         var text = """
@@ -95,8 +106,7 @@ public enum EventCatalog {
 
             """
         for event in all {
-            let once = event.name.isLegEvent ? (event.name == .callUpdated ? "change" : "leg") : "call"
-            text += "| `\(event.name.rawValue)` | \(event.fires) | \(event.name == .voicemailReceived ? "message" : once) |\n"
+            text += "| `\(event.name.rawValue)` | \(event.fires) | \(oncePer(event.name)) |\n"
         }
         text += "\n## Update reasons (`data.change.reason`)\n\n| reason | meaning |\n|---|---|\n"
         for (reason, meaning) in updateReasons { text += "| `\(reason)` | \(meaning) |\n" }

@@ -16,11 +16,8 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         var fractionDigits = 0
         var sawDigit = false
         var inFraction = false
-        var negative = false
-        for (index, byte) in text.utf8.enumerated() {
+        for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "-") where index == 0:
-                negative = true
             case UInt8(ascii: "."):
                 guard !inFraction, sawDigit else { return nil }
                 inFraction = true
@@ -39,7 +36,7 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         }
         guard sawDigit else { return nil }
         while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
-        self.microseconds = (negative ? -seconds : seconds) * 1_000_000 + micros
+        self.microseconds = seconds * 1_000_000 + micros
     }
 
     public static func < (lhs: EventInstant, rhs: EventInstant) -> Bool { lhs.microseconds < rhs.microseconds }

@@ -155,9 +155,9 @@ struct ConfigurationReader {
     }
 
     mutating func bool(_ fields: Fields, _ key: String) -> Bool? {
-        guard let node = fields.value(key), let scalar = scalar(node, fields.path(key), expected: "true or false") else {
-            return nil
-        }
+        guard let node = fields.value(key),
+              let scalar = scalar(node, fields.path(key), expected: "true or false")
+        else { return nil }
         guard let value = scalar.bool else {
             report(node.mark, fields.path(key), "expected true or false, got \(Self.describe(scalar))")
             return nil

@@ -39,8 +39,8 @@ public enum EnvironmentSubstitution {
                 } else if let value {
                     output += value
                 } else {
-                    return .failure(SubstitutionProblem(
-                        message: "environment variable \(name) is not set (write ${\(name):-default} to give a default)"))
+                    let hint = "write ${\(name):-default} to give a default"
+                    return .failure(SubstitutionProblem(message: "environment variable \(name) is not set (\(hint))"))
                 }
                 index = text.index(after: close)
             } else {

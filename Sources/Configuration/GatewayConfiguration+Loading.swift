@@ -4,6 +4,8 @@ import Webhooks
 import YAML
 
 extension GatewayConfiguration {
+    typealias Fields = ConfigurationReader.Fields
+
     /// Reads, parses and validates the file at `path`.
     ///
     /// - Parameter environment: where `${NAME}` values come from (the process environment by default;
@@ -37,8 +39,9 @@ extension GatewayConfiguration {
         do {
             root = try YAMLParser.parse(text)
         } catch {
+            let message = error.kind == .syntax ? "YAML syntax: \(error.message)" : error.message
             throw ConfigurationError(problems: [ConfigurationProblem(file: file, mark: error.mark, keyPath: "",
-                                                                     message: error.kind == .syntax ? "YAML syntax: \(error.message)" : error.message)])
+                                                                     message: message)])
         }
         var reader = ConfigurationReader(file: file, environment: environment)
         let topMark = root?.mark ?? YAMLMark(line: 1, column: 1)
@@ -68,7 +71,7 @@ extension GatewayConfiguration {
         ConfigurationReader.Fields(node: YAMLNode(kind: .mapping([]), mark: mark), path: "")
     }
 
-    private static func readAMI(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> AMISettings? {
+    private static func readAMI(_ top: Fields, _ reader: inout ConfigurationReader) -> AMISettings? {
         guard let fields = reader.fields(top.value("ami"), "ami", allowed: ConfigurationKeys.ami) else {
             reader.report(top.mark("ami"), "ami", "required (at least ami.username and ami.secret)")
             return nil
@@ -82,14 +85,14 @@ extension GatewayConfiguration {
         return AMISettings(host: host, port: port, username: username, secret: secret, usesMD5Challenge: md5)
     }
 
-    private static func readStore(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> StoreSettings {
+    private static func readStore(_ top: Fields, _ reader: inout ConfigurationReader) -> StoreSettings {
         guard let fields = reader.fields(top.value("store"), "store", allowed: ConfigurationKeys.store) else {
             return StoreSettings()
         }
         return StoreSettings(path: reader.string(fields, "path", nonEmpty: true) ?? StoreSettings().path)
     }
 
-    private static func readAdmin(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> AdminSettings {
+    private static func readAdmin(_ top: Fields, _ reader: inout ConfigurationReader) -> AdminSettings {
         guard let fields = reader.fields(top.value("admin"), "admin", allowed: ConfigurationKeys.admin) else {
             return AdminSettings()
         }
@@ -106,7 +109,7 @@ extension GatewayConfiguration {
         return settings
     }
 
-    private static func readNumbers(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> String {
+    private static func readNumbers(_ top: Fields, _ reader: inout ConfigurationReader) -> String {
         guard let fields = reader.fields(top.value("numbers"), "numbers", allowed: ConfigurationKeys.numbers),
               let pattern = reader.string(fields, "internal", nonEmpty: true)
         else { return defaultInternalPattern }

@@ -3,7 +3,7 @@ import YAML
 
 extension GatewayConfiguration {
     /// `rating:` — off by default; plans keyed by (prefix, direction), longest prefix wins at run time.
-    static func readRating(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> RatingConfiguration {
+    static func readRating(_ top: Fields, _ reader: inout ConfigurationReader) -> RatingConfiguration {
         guard let fields = reader.fields(top.value("rating"), "rating", allowed: ConfigurationKeys.rating) else {
             return RatingConfiguration()
         }

@@ -3,7 +3,7 @@ import YAML
 
 extension GatewayConfiguration {
     /// `tenants:` — each `{name, match}` with exactly one match kind; names unique.
-    static func readTenants(_ top: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> [TenantRule] {
+    static func readTenants(_ top: Fields, _ reader: inout ConfigurationReader) -> [TenantRule] {
         guard let items = reader.list(top.value("tenants"), "tenants") else { return [] }
         var rules: [TenantRule] = []
         var firstSeen: [String: String] = [:]
@@ -29,20 +29,22 @@ extension GatewayConfiguration {
 
     /// Tenant names appear in URLs, logs and the CLI: keep them to a safe alphabet.
     static func tenantNameProblem(_ name: String) -> String? {
-        let ok = name.count <= 64 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        let ok = name.count <= 64
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         return ok ? nil : "\"\(name)\" must be at most 64 letters, digits, \"-\", \"_\" or \".\""
     }
 
-    private static func readMatch(_ tenant: ConfigurationReader.Fields, _ reader: inout ConfigurationReader) -> TenantMatch? {
+    private static func readMatch(_ tenant: Fields, _ reader: inout ConfigurationReader) -> TenantMatch? {
         let path = tenant.path("match")
         guard let fields = reader.fields(tenant.value("match"), path, allowed: ConfigurationKeys.match) else {
             return nil
         }
         let given = ConfigurationKeys.match.filter { fields.has($0) }
         guard given.count == 1, let kind = given.first else {
+            let kinds = ConfigurationKeys.match.joined(separator: ", ")
             let message = given.isEmpty
-                ? "give one of \(ConfigurationKeys.match.joined(separator: ", "))"
-                : "give only one of \(ConfigurationKeys.match.joined(separator: ", ")), got \(given.joined(separator: " and "))"
+                ? "give one of \(kinds)"
+                : "give only one of \(kinds), got \(given.joined(separator: " and "))"
             reader.report(fields.node.mark, path, message)
             return nil
         }

@@ -106,7 +106,8 @@ private struct WebhookEntry {
         defer { if reader.problems.count > before { typeProblemFields.insert("headers") } }
         guard let node = fields.value("headers") else { return [] }
         guard let pairs = node.mapping else {
-            reader.report(node.mark, fields.path("headers"), "expected a mapping of header names to values, got \(node.kindDescription)")
+            reader.report(node.mark, fields.path("headers"),
+                          "expected a mapping of header names to values, got \(node.kindDescription)")
             return []
         }
         var headers: [WebhookHeader] = []
@@ -125,7 +126,8 @@ private struct WebhookEntry {
 
     private mutating func auth(_ reader: inout ConfigurationReader) -> WebhookAuthDraft {
         let before = reader.problems.count
-        guard let auth = reader.fields(fields.value("auth"), fields.path("auth"), allowed: ConfigurationKeys.auth) else {
+        let authNode = fields.value("auth")
+        guard let auth = reader.fields(authNode, fields.path("auth"), allowed: ConfigurationKeys.auth) else {
             if reader.problems.count > before { typeProblemFields.insert("auth") }
             return WebhookAuthDraft()
         }

@@ -123,7 +123,9 @@ public final class CurlTransfer {
     private func makeError(_ code: CURLcode) -> CurlError {
         let text = String(cString: curl_easy_strerror(code))
         let detail = String(cString: errorBuffer)
-        let message = detail.isEmpty || detail == text ? text : "\(text): \(detail)"
+        // The buffer usually says it best ("Failed to connect to host port 9 after 0 ms: Couldn't connect
+        // to server"); prefix curl's short text only when the buffer does not contain it already.
+        let message = detail.isEmpty ? text : (detail.contains(text) ? detail : "\(text): \(detail)")
         return CurlError(code: Int(code.rawValue), kind: Self.kind(of: code), message: message)
     }
 

@@ -25,7 +25,8 @@ struct DeliveryScheduler {
         var orderKey: String
     }
 
-    struct Lane {
+    /// A class, so updating a lane in the dictionary never copies its entries (copy-on-write).
+    final class Lane {
         var entries: [OutboxDelivery] = []
         var headInFlight = false
         var isReady = false
@@ -64,18 +65,23 @@ struct DeliveryScheduler {
     @discardableResult
     mutating func add(_ delivery: OutboxDelivery, now: Int64) -> Bool {
         if let key = laneOf[delivery.id] {
-            guard var lane = lanes[key], let index = lane.entries.firstIndex(where: { $0.id == delivery.id }) else {
+            guard let lane = lanes[key], let index = lane.entries.firstIndex(where: { $0.id == delivery.id }) else {
                 return false
             }
             if index == 0 && lane.headInFlight { return false }
             lane.entries[index].nextAttemptAt = delivery.nextAttemptAt
             lane.entries[index].isManual = delivery.isManual
-            lanes[key] = lane
             schedule(key, now: now)
             return true
         }
         let key = Self.laneKey(of: delivery)
-        var lane = lanes[key] ?? Lane()
+        let lane: Lane
+        if let existing = lanes[key] {
+            lane = existing
+        } else {
+            lane = Lane()
+            lanes[key] = lane
+        }
         let firstMovable = lane.headInFlight ? 1 : 0
         var index = lane.entries.count
         while index > firstMovable,
@@ -84,7 +90,6 @@ struct DeliveryScheduler {
             index -= 1
         }
         lane.entries.insert(delivery, at: index)
-        lanes[key] = lane
         laneOf[delivery.id] = key
         if delivery.attempts > 0 { retryingCount += 1 }
         if index == 0 { schedule(key, now: now) }
@@ -102,19 +107,14 @@ struct DeliveryScheduler {
             while inFlightCount < maxTotal, inFlightByWebhook[webhookID, default: 0] < maxPerWebhook,
                   let key = queue.pop()
             {
-                guard var lane = lanes[key] else { continue }
+                guard let lane = lanes[key] else { continue }
                 lane.isReady = false
-                guard !lane.headInFlight, let head = lane.entries.first else {
-                    lanes[key] = lane
-                    continue
-                }
+                guard !lane.headInFlight, let head = lane.entries.first else { continue }
                 guard head.nextAttemptAt <= now else {
-                    lanes[key] = lane
                     schedule(key, now: now)
                     continue
                 }
                 lane.headInFlight = true
-                lanes[key] = lane
                 inFlightByWebhook[webhookID, default: 0] += 1
                 inFlightCount += 1
                 taken.append(head)
@@ -126,7 +126,7 @@ struct DeliveryScheduler {
 
     /// An attempt of the in-flight head `id` ended with `verdict`.
     mutating func complete(_ id: Int64, _ verdict: Verdict, now: Int64) {
-        guard let key = laneOf[id], var lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
         lane.headInFlight = false
         endFlight(key.webhookID)
         let head = lane.entries[0]
@@ -144,16 +144,14 @@ struct DeliveryScheduler {
         if lane.entries.isEmpty {
             lanes[key] = nil
         } else {
-            lanes[key] = lane
             schedule(key, now: now)
         }
     }
 
     /// The in-flight head `id` was abandoned without a verdict (shutdown): it stays first, unchanged.
     mutating func release(_ id: Int64, now: Int64) {
-        guard let key = laneOf[id], var lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
         lane.headInFlight = false
-        lanes[key] = lane
         endFlight(key.webhookID)
         schedule(key, now: now)
     }
@@ -178,7 +176,7 @@ struct DeliveryScheduler {
 
     /// Puts a lane's head where it belongs: the ready queue when due, the timer heap otherwise.
     private mutating func schedule(_ key: LaneKey, now: Int64) {
-        guard var lane = lanes[key], !lane.headInFlight, !lane.isReady, let head = lane.entries.first else { return }
+        guard let lane = lanes[key], !lane.headInFlight, !lane.isReady, let head = lane.entries.first else { return }
         if head.nextAttemptAt <= now {
             lane.isReady = true
             lane.timerDue = nil
@@ -187,14 +185,13 @@ struct DeliveryScheduler {
             lane.timerDue = head.nextAttemptAt
             timers.push(TimerEntry(due: head.nextAttemptAt, key: key))
         }
-        lanes[key] = lane
     }
 
     private mutating func promoteTimers(now: Int64) {
         while let top = timers.peek, top.due <= now {
             _ = timers.pop()
             guard let lane = lanes[top.key], lane.timerDue == top.due else { continue }  // stale entry
-            lanes[top.key]?.timerDue = nil
+            lane.timerDue = nil
             schedule(top.key, now: now)
         }
     }

@@ -57,13 +57,18 @@ public final class DeliveryService: Sendable {
     @discardableResult
     public func enqueue(_ events: [CallEvent], recipients: (CallEvent) -> [Webhook]) throws -> Int {
         var items: [OutboxItem] = []
+        var bodies: [String: [UInt8]] = [:]
         for event in events {
-            for webhook in recipients(event) {
-                items.append(OutboxItem(event: event, webhookID: webhook.id, webhookName: webhook.name))
+            let receivers = recipients(event)
+            guard !receivers.isEmpty else { continue }
+            let body = event.encodedJSON()
+            bodies[event.id] = body
+            for webhook in receivers {
+                items.append(OutboxItem(event: event, webhookID: webhook.id, webhookName: webhook.name, body: body))
             }
         }
         let created = try outbox.enqueue(items, nowMilliseconds: environment.nowMilliseconds())
-        mailbox.post(created)
+        mailbox.post(created.map { ($0, bodies[$0.eventID]) })
         return created.count
     }
 
@@ -112,7 +117,7 @@ public final class DeliveryService: Sendable {
         guard let delivery = try outbox.redeliver(deliveryID: deliveryID,
                                                   nowMilliseconds: environment.nowMilliseconds())
         else { return false }
-        mailbox.post([delivery])
+        mailbox.post([(delivery, nil)])
         return true
     }
 

@@ -8,7 +8,8 @@ import Webhooks
 /// What the service hands the worker thread: new rows, wake-ups, the stop request.
 final class DeliveryMailbox: Sendable {
     struct State {
-        var incoming: [OutboxDelivery] = []
+        /// New rows, with their body when the poster has it (saves reading it back from SQLite).
+        var incoming: [(OutboxDelivery, [UInt8]?)] = []
         var webhooksChanged = false
         /// `DispatchTime` uptime nanoseconds by which the worker must be gone.
         var stopDeadline: UInt64?
@@ -17,7 +18,7 @@ final class DeliveryMailbox: Sendable {
     let state = Mutex(State())
     let waker = Mutex<CurlWaker?>(nil)
 
-    func post(_ deliveries: [OutboxDelivery]) {
+    func post(_ deliveries: [(OutboxDelivery, [UInt8]?)]) {
         guard !deliveries.isEmpty else { return }
         state.withLock { $0.incoming.append(contentsOf: deliveries) }
         wake()
@@ -53,6 +54,9 @@ final class DeliveryWorker: @unchecked Sendable {
     /// Disabled here (410, failing too long) until the webhook set shows them inactive.
     private var suspended: Set<Int64> = []
     private var failingSince: [Int64: Int64] = [:]
+    /// Bodies of held deliveries, by delivery id, as posted by `enqueue` (bounded; else read from SQLite).
+    private var bodies: [Int64: [UInt8]] = [:]
+    private static let maxCachedBodies = 20_000
     private var lastResync: Int64 = 0
     private var reports: [DeliveryAttemptReport] = []
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
@@ -149,7 +153,10 @@ final class DeliveryWorker: @unchecked Sendable {
             }
             return (state.incoming, state.webhooksChanged, state.stopDeadline)
         }
-        for delivery in incoming { scheduler.add(delivery, now: now) }
+        for (delivery, body) in incoming {
+            scheduler.add(delivery, now: now)
+            if let body, bodies.count < Self.maxCachedBodies { bodies[delivery.id] = body }
+        }
         if changed { refreshWebhooks() }
         return deadline
     }
@@ -191,7 +198,7 @@ final class DeliveryWorker: @unchecked Sendable {
             }
             let body: [UInt8]
             do {
-                guard let stored = try outbox.body(eventID: delivery.eventID) else {
+                guard let stored = try bodies[delivery.id] ?? outbox.body(eventID: delivery.eventID) else {
                     let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
                     attempt.startedAt = now
                     finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
@@ -439,7 +446,10 @@ final class DeliveryWorker: @unchecked Sendable {
             }
             reports.removeAll(keepingCapacity: true)
         }
-        for (id, verdict) in verdicts { scheduler.complete(id, verdict, now: now) }
+        for (id, verdict) in verdicts {
+            scheduler.complete(id, verdict, now: now)
+            if case .removed = verdict { bodies[id] = nil }
+        }
         verdicts.removeAll(keepingCapacity: true)
     }
 

@@ -17,7 +17,7 @@ public import Storage
 /// ```swift
 /// let (configuration, _) = try ConfigReloader.loadAndSeed(path: path, store: store, logger: logger)
 /// let reload = ConfigReloadService(path: path, store: store, logger: logger, initial: configuration) { applied in
-///     router.replaceWebhooks(try? store.activeWebhooks()); correlator.update(applied.correlation)
+///     directory.refresh()   // the routing cache follows the store; `applied` carries the other sections
 /// }
 /// reload.start()   // … reload.stop() on shutdown
 /// ```
@@ -46,6 +46,12 @@ public final class ConfigReloadService: @unchecked Sendable {
         self.watchesDirectory = watchesDirectory
     }
 
+    deinit {
+        // Nothing else holds the service now, so its state can be read here without the queue.
+        watcher?.cancel()
+        if let signalRegistration { ConfigReloadSignal.shared.remove(signalRegistration) }
+    }
+
     public var path: String { reloader.path }
     /// The configuration in force.
     public var configuration: GatewayConfiguration? { reloader.configuration }
@@ -62,7 +68,9 @@ public final class ConfigReloadService: @unchecked Sendable {
             let url = URL(fileURLWithPath: path)
             let directory = url.deletingLastPathComponent().path
             watcher = ConfigReloadFileWatcher(directory: directory, names: [url.lastPathComponent, "..data"],
-                                              queue: queue) { @Sendable [weak self] in self?.schedule(trigger: "inotify") }
+                                              queue: queue) { @Sendable [weak self] in
+                self?.schedule(trigger: "inotify")
+            }
             if watcher == nil {
                 logger.warning("cannot watch the configuration directory; reload with SIGHUP",
                                ["config.path": path, "error": String(cString: strerror(errno))])
@@ -85,6 +93,7 @@ public final class ConfigReloadService: @unchecked Sendable {
     }
 
     /// Reloads at once, on the service's queue, and returns what happened (for tests and the admin API).
+    /// Never call it from `onApplied`, which already runs on that queue.
     @discardableResult
     public func reloadNow(trigger: String = "manual") -> ConfigReloadOutcome {
         queue.sync { performReload(trigger: trigger) }

@@ -23,6 +23,7 @@ public enum EventPublisherCLI {
         case "events": exit(EventsCommand.run(rest))
         case "check-config": exit(CheckConfigCommand.run(rest))
         case "webhooks": exit(WebhooksCommand.run(rest))
+        case "deliveries": exit(DeliveriesCommand.run(rest))
         case "--version", "version":
             Output.out(BuildInfo.versionLine + "\n")
             exit(0)

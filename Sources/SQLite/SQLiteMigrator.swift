@@ -64,7 +64,8 @@ public struct SQLiteMigrator: Sendable {
         if migration.disablesForeignKeys { try connection.execute("PRAGMA foreign_keys=OFF") }
         defer { if migration.disablesForeignKeys { try? connection.execute("PRAGMA foreign_keys=ON") } }
         return try connection.transaction(.immediate) {
-            let done = try connection.queryFirst("SELECT 1 FROM schema_migration WHERE name = ?", [.text(migration.name)])
+            let done = try connection.queryFirst("SELECT 1 FROM schema_migration WHERE name = ?",
+                                                 [.text(migration.name)])
             guard done == nil else { return false }
             do {
                 try migration.apply(connection)

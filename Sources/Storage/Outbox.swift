@@ -46,7 +46,7 @@ public final class Outbox: Sendable {
                 let event = item.event
                 if storedEvents.insert(event.id).inserted {
                     try insertEvent.bind([.text(event.id), .text(event.type.rawValue), .text(event.tenant),
-                                          .text(event.callID), .int(event.sequence), .blob(event.encodedJSON()),
+                                          .text(event.callID), .int(event.sequence), .blob(item.body ?? event.encodedJSON()),
                                           .integer(nowMilliseconds)])
                     try insertEvent.run()
                 }

@@ -6,11 +6,14 @@ public struct OutboxItem: Sendable, Hashable {
     public var webhookID: Int64
     /// Kept with the delivery for the log (the webhook may be renamed or deleted later).
     public var webhookName: String
+    /// `event.encodedJSON()` when the caller has it already (saves encoding it again).
+    public var body: [UInt8]?
 
-    public init(event: CallEvent, webhookID: Int64, webhookName: String) {
+    public init(event: CallEvent, webhookID: Int64, webhookName: String, body: [UInt8]? = nil) {
         self.event = event
         self.webhookID = webhookID
         self.webhookName = webhookName
+        self.body = body
     }
 }
 

@@ -47,9 +47,12 @@ extension WebhookStore {
             }
             let goneTenants = storedTenants.filter { $0.origin != .builtin && !wantedNames.contains($0.name) }
             for tenant in goneTenants {
-                let users = stored.filter { $0.origin == .api && ($0.tenant == tenant.name || $0.tenants.contains(tenant.name)) }
+                let users = stored.filter { webhook in
+                    webhook.origin == .api && (webhook.tenant == tenant.name || webhook.tenants.contains(tenant.name))
+                }
                 if !users.isEmpty {
-                    throw WebhookStoreError.tenantInUse(tenant: tenant.name, webhooks: users.map { "\($0.tenant)/\($0.name)" })
+                    throw WebhookStoreError.tenantInUse(tenant: tenant.name,
+                                                        webhooks: users.map { "\($0.tenant)/\($0.name)" })
                 }
             }
 
@@ -70,8 +73,7 @@ extension WebhookStore {
                         changes.changedWebhooks.append(key)
                     }
                 } else {
-                    try connection.execute("INSERT INTO webhook (\(Self.columns.dropFirst(4))) VALUES (\(Self.placeholders))",
-                                           Self.values(of: webhook))
+                    try connection.execute(Self.insertSQL, Self.values(of: webhook))
                     keep.insert(connection.lastInsertRowID)
                     changes.addedWebhooks.append(key)
                 }

@@ -81,8 +81,7 @@ public final class WebhookStore: Sendable {
         webhook.id = 0
         return try database.write { connection in
             let stored = try Self.validated(webhook, connection)
-            try connection.execute("INSERT INTO webhook (\(Self.columns.dropFirst(4))) VALUES (\(Self.placeholders))",
-                                   Self.values(of: stored))
+            try connection.execute(Self.insertSQL, Self.values(of: stored))
             var result = stored
             result.id = connection.lastInsertRowID
             return result
@@ -113,6 +112,21 @@ public final class WebhookStore: Sendable {
         }
     }
 
+    /// Turns a webhook off whatever its origin: for the system, not for people — the delivery
+    /// worker's auto-disable (410 Gone, failing for too long). A YAML-owned webhook turned off this
+    /// way is switched back on by the next reload if the file still says `active: true` (the file
+    /// stays the source of truth). Returns the webhook as stored, nil when no webhook had that id.
+    @discardableResult
+    public func deactivate(id: Int64) throws -> Webhook? {
+        try database.write { connection in
+            guard var webhook = try Self.all(connection, where: "id = ?", [.integer(id)]).first else { return nil }
+            webhook.isActive = false
+            try connection.execute("UPDATE webhook SET active = 0, updated_at = \(Self.now) WHERE id = ?",
+                                   [.integer(id)])
+            return webhook
+        }
+    }
+
     /// Deletes a CLI/API webhook; false when no webhook had that id.
     /// - Throws: ``WebhookStoreError/managedByConfiguration(tenant:name:)`` for YAML-owned ones.
     public func deleteWebhook(id: Int64) throws -> Bool {
@@ -128,7 +142,12 @@ public final class WebhookStore: Sendable {
 
     // MARK: Helpers shared with seeding
 
-    static let placeholders = Array(repeating: "?", count: 13).joined(separator: ", ")
+    /// Inserts the 13 columns after `id` (``values(of:)``); SQLite assigns the id.
+    static let insertSQL = """
+        INSERT INTO webhook (tenant, name, description, active, all_tenants, tenants, url, headers, auth,
+                             signing_secret, subscribe_all, events, origin)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
     static let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
     static func all(_ connection: SQLiteConnection, where condition: String? = nil,
@@ -140,7 +159,8 @@ public final class WebhookStore: Sendable {
 
     static func tenants(_ connection: SQLiteConnection) throws -> [TenantRecord] {
         try connection.query("SELECT name, origin, match FROM tenant ORDER BY name <> 'main', name").map { row in
-            TenantRecord(name: row["name"].string ?? "", origin: TenantRecord.Origin(rawValue: row["origin"].string ?? "") ?? .yaml,
+            TenantRecord(name: row["name"].string ?? "",
+                         origin: TenantRecord.Origin(rawValue: row["origin"].string ?? "") ?? .yaml,
                          match: row["match"].string ?? "")
         }
     }
@@ -166,7 +186,8 @@ public final class WebhookStore: Sendable {
 
     /// The product rules against what is stored now (inside the caller's transaction).
     private static func validated(_ webhook: Webhook, _ connection: SQLiteConnection) throws -> Webhook {
-        let validator = WebhookValidator(knownTenants: try tenants(connection).map(\.name), existing: try all(connection))
+        let validator = WebhookValidator(knownTenants: try tenants(connection).map(\.name),
+                                         existing: try all(connection))
         switch validator.validate(WebhookDraft(webhook), id: webhook.id) {
         case .success(let valid): return valid
         case .failure(let error): throw error

@@ -86,7 +86,7 @@ public final class OAuth2TokenEndpoint: Sendable {
 
     /// The next `count` token requests fail with `status` (e.g. 503) before any check.
     public func failNext(_ count: Int, status: Int = 503, body: String = #"{"error":"temporarily_unavailable"}"#) {
-        state.withLock { $0.failuresToInject += Array(repeating: (status, body), count: count) }
+        issuer.state.withLock { $0.failuresToInject += Array(repeating: (status, body), count: count) }
     }
 
     public func stop() { server.stop() }
@@ -183,5 +183,4 @@ private final class TokenIssuer: Sendable {
     static func formDecode(_ text: String) -> String {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? text
     }
-}
 }

@@ -10,7 +10,8 @@ extension Webhook {
         copy.auth = auth.redacted()
         copy.signingSecret = signingSecret.map(Self.masked)
         copy.headers = headers.map { header in
-            Self.isSensitiveHeader(header.name) ? WebhookHeader(name: header.name, value: Self.masked(header.value)) : header
+            guard Self.isSensitiveHeader(header.name) else { return header }
+            return WebhookHeader(name: header.name, value: Self.masked(header.value))
         }
         copy.url = Self.redactedURL(url)
         return copy

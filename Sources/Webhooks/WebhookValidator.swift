@@ -72,7 +72,9 @@ public struct WebhookValidator: Sendable {
 
     private func checkTenants(_ draft: WebhookDraft, _ report: (String, String) -> Void) {
         let known = knownTenants.map { Set($0).union([Self.mainTenant]) }
-        let knownList = knownTenants.map { ([Self.mainTenant] + $0.filter { $0 != Self.mainTenant }).joined(separator: ", ") }
+        let knownList = knownTenants.map { names in
+            ([Self.mainTenant] + names.filter { $0 != Self.mainTenant }).joined(separator: ", ")
+        }
         if draft.tenant.isEmpty {
             report("tenant", "required")
         } else if let known, !known.contains(draft.tenant) {
@@ -119,7 +121,8 @@ public struct WebhookValidator: Sendable {
 
     private func checkAuth(_ auth: WebhookAuthDraft, _ report: (String, String) -> Void) {
         guard WebhookAuth.typeNames.contains(auth.type) else {
-            report("auth.type", "unknown value \"\(auth.type)\" (expected \(WebhookAuth.typeNames.joined(separator: ", ")))")
+            let expected = WebhookAuth.typeNames.joined(separator: ", ")
+            report("auth.type", "unknown value \"\(auth.type)\" (expected \(expected))")
             return
         }
         let fields = WebhookAuthDraft.fields(of: auth.type)

@@ -84,7 +84,9 @@ private struct TreeBuilder {
             }
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let value = data.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self) } ?? ""
+            let value = data.value.map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self)
+            } ?? ""
             let node = YAMLNode(kind: .scalar(YAMLScalar(value, style: Self.style(data.style))), mark: mark,
                                 tag: Self.string(data.tag))
             try add(node, size: 1, anchor: Self.string(data.anchor), at: mark)

@@ -15,23 +15,59 @@ func correlationConfiguration(_ path: String?) -> CorrelationConfiguration {
     }
 }
 
+/// Ratios of interleaved runs: rep i of ours against the reference run just before it.
+struct Interleaved {
+    var ours: [Double] = []
+    var oursCPU: [Double] = []
+    var reference: [ScanReferenceRun] = []
+
+    func pairs(_ extra: KeyValuePairs<String, String> = [:]) -> [(String, String)] {
+        var out: [(String, String)] = extra.map { ($0.key, $0.value) }
+        out.append(("events_per_s", fmt(median(ours))))
+        out.append(("cpu_events_per_s", fmt(median(oursCPU))))
+        out.append(("all_events_per_s", ours.map { fmt($0) }.joined(separator: ",")))
+        if !reference.isEmpty {
+            out.append(("ref_events_per_s", fmt(median(reference.map(\.eventsPerSecond)))))
+            out.append(("ref_cpu_events_per_s", fmt(median(reference.map(\.cpuEventsPerSecond)))))
+            out.append(("ref_MB_per_s", fmt(median(reference.map(\.megabytesPerSecond)), 1)))
+            out.append(("ratio", fmt(median(zip(ours, reference).map { $0 / $1.eventsPerSecond }), 3)))
+            out.append(("cpu_ratio", fmt(median(zip(oursCPU, reference).map { $0 / $1.cpuEventsPerSecond }), 3)))
+        }
+        return out
+    }
+}
+
+func printResult(_ bench: String, _ pairs: [(String, String)]) {
+    var line = "RESULT bench=\(bench)"
+    for (key, value) in pairs { line += " \(key)=\(value)" }
+    print(line)
+    fflush(nil)
+}
+
 /// `decode`: AMIFrameDecoder alone on the capture, looped in memory to at least `--min-events`
-/// events per repetition, fed in `--chunk`-byte slices as a socket read would deliver them.
+/// events per repetition, fed in `--chunk`-byte slices as a socket read would deliver them. With
+/// `--ref-bin`, `ami-scan-ref --mem` runs on the same file (same number of passes) before each
+/// repetition, and the ratios are the medians of the per-repetition ratios.
 func decodeBench(_ args: Arguments) {
     let path = args.string("file", defaultCapturePath())
     let minEvents = args.int("min-events", 1_000_000)
-    let reps = args.int("reps", 3)
+    let reps = args.int("reps", 5)
     let chunk = args.int("chunk", 65_536)
+    let referenceBinary = args.options["ref-bin"]
     let bytes = readFile(path)
     let facts = captureFacts(bytes)
     let passes = (minEvents + facts.events - 1) / facts.events
-    var rates: [Double] = []
+    var runs = Interleaved()
     var mbRates: [Double] = []
     var checksum = 0
     for _ in 0..<reps {
+        if let referenceBinary {
+            runs.reference.append(runScanReference(binary: referenceBinary, path: path, repeats: passes))
+        }
         var decoder = AMIFrameDecoder()
         var messages = 0
         let t0 = monotonicNanoseconds()
+        let c0 = threadCPUNanoseconds()
         bytes.withUnsafeBufferPointer { buffer in
             for _ in 0..<passes {
                 var start = 0
@@ -48,19 +84,20 @@ func decodeBench(_ args: Arguments) {
                 }
             }
         }
+        let cpu = Double(threadCPUNanoseconds() - c0) / 1e9
         let secs = Double(monotonicNanoseconds() - t0) / 1e9
         guard messages == passes * facts.messages else {
             fail("decoded \(messages) messages, expected \(passes * facts.messages)")
         }
-        rates.append(Double(passes * facts.events) / secs)
+        runs.ours.append(Double(passes * facts.events) / secs)
+        runs.oursCPU.append(Double(passes * facts.events) / cpu)
         mbRates.append(Double(passes * bytes.count) / secs / 1e6)
     }
-    result("decode", [
-        "file": (path as NSString).lastPathComponent, "events": String(passes * facts.events),
-        "passes": String(passes), "reps": String(reps),
-        "events_per_s": fmt(median(rates)), "MB_per_s": fmt(median(mbRates), 1),
-        "all_events_per_s": rates.map { fmt($0) }.joined(separator: ","), "checksum": String(checksum & 0xFFFF),
-    ])
+    var pairs = runs.pairs(["file": (path as NSString).lastPathComponent, "events": String(passes * facts.events),
+                            "passes": String(passes), "reps": String(reps)])
+    pairs.append(("MB_per_s", fmt(median(mbRates), 1)))
+    pairs.append(("checksum", String(checksum & 0xFFFF)))
+    printResult("decode", pairs)
 }
 
 /// `correlate`: decode + CallCorrelator on the capture looped to at least `--min-events` events.
@@ -73,29 +110,35 @@ func decodeBench(_ args: Arguments) {
 func correlateBench(_ args: Arguments) {
     let path = args.string("file", defaultCapturePath())
     let minEvents = args.int("min-events", 1_000_000)
-    let reps = args.int("reps", 1)
+    let reps = args.int("reps", 3)
     let chunk = args.int("chunk", 65_536)
+    let referenceBinary = args.options["ref-bin"]
     let configuration = correlationConfiguration(args.options["config"])
     let bytes = readFile(path)
     let facts = captureFacts(bytes)
     let passes = (minEvents + facts.events - 1) / facts.events
     let shift = facts.lastMicros - facts.firstMicros + 1_000_000
-    var rates: [Double] = []
+    var runs = Interleaved()
     var produced = 0
     var rssSamples: [(events: Int, kib: Int)] = []
     var passBytes: [UInt8] = []
     var liveAtEnd = 0
     for rep in 0..<reps {
+        if let referenceBinary {
+            runs.reference.append(runScanReference(binary: referenceBinary, path: path, repeats: passes))
+        }
         var decoder = AMIFrameDecoder()
         var correlator = CallCorrelator(configuration: configuration)
         var last = EventInstant(microseconds: 0)
         var messages = 0
         var nanos: UInt64 = 0
+        var cpuNanos: UInt64 = 0
         produced = 0
         for pass in 0..<passes {
             rewriteIDs(bytes, pass: pass, into: &passBytes)
             let offset = Int64(pass) * shift
             let t0 = monotonicNanoseconds()
+            let c0 = threadCPUNanoseconds()
             passBytes.withUnsafeBufferPointer { buffer in
                 var start = 0
                 while start < buffer.count {
@@ -113,24 +156,27 @@ func correlateBench(_ args: Arguments) {
                     start = end
                 }
             }
+            cpuNanos += threadCPUNanoseconds() - c0
             nanos += monotonicNanoseconds() - t0
             if rep == 0, let memory = memoryKiB() { rssSamples.append(((pass + 1) * facts.events, memory.rss)) }
         }
         liveAtEnd = correlator.liveCallCount
-        rates.append(Double(passes * facts.events) / (Double(nanos) / 1e9))
+        runs.ours.append(Double(passes * facts.events) / (Double(nanos) / 1e9))
+        runs.oursCPU.append(Double(passes * facts.events) / (Double(cpuNanos) / 1e9))
     }
     // Growth: from the first sample at or after 100k events (warmed up) to the end.
     let warm = rssSamples.first { $0.events >= 100_000 } ?? rssSamples.first ?? (0, 0)
     let end = rssSamples.last ?? (0, 0)
-    result("correlate", [
+    var pairs = runs.pairs([
         "file": (path as NSString).lastPathComponent, "events": String(passes * facts.events),
-        "passes": String(passes), "ids": "rewritten-per-pass", "call_events_out": String(produced),
-        "events_per_s": fmt(median(rates)), "all_events_per_s": rates.map { fmt($0) }.joined(separator: ","),
-        "live_calls_at_end": String(liveAtEnd),
-        "rss_warm_events": String(warm.events), "rss_warm_mib": mib(warm.kib), "rss_end_mib": mib(end.kib),
-        "rss_growth_mib": mib(end.kib - warm.kib),
-        "rss_samples_mib": rssSamples.map { mib($0.kib) }.joined(separator: ","),
-    ])
+        "passes": String(passes), "reps": String(reps), "ids": "rewritten-per-pass",
+        "call_events_out": String(produced), "live_calls_at_end": String(liveAtEnd)])
+    pairs += [
+        ("rss_warm_events", String(warm.events)), ("rss_warm_mib", mib(warm.kib)), ("rss_end_mib", mib(end.kib)),
+        ("rss_growth_mib", mib(end.kib - warm.kib)),
+        ("rss_samples_mib", rssSamples.map { mib($0.kib) }.joined(separator: ",")),
+    ]
+    printResult("correlate", pairs)
 }
 
 /// `memory-live`: streams a generated capture (many concurrent calls) from disk through decoder +

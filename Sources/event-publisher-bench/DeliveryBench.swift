@@ -12,7 +12,44 @@ import Webhooks
 /// JSON body like `curl-multi-post`'s, one subscribe-all webhook at `--url`. The clock runs from the
 /// first `enqueue` (batches of `--batch` events, one transaction each, as the daemon commits one
 /// AMI read's events) to the last successful attempt; enqueueing overlaps sending.
+///
+/// With `--ref-bin`, `curl-multi-post` runs against the same sink at the same concurrency and count
+/// before each of `--reps` repetitions; the ratio is the median of the per-repetition ratios.
 func deliveryBench(_ args: Arguments) {
+    let url = args.string("url")
+    let total = args.int("requests", 30_000)
+    let concurrency = args.int("concurrency", 64)
+    let reps = args.int("reps", 3)
+    var ours: [Double] = []
+    var references: [Double] = []
+    var referenceCPU: [Double] = []
+    var last: [(String, String)] = []
+    for _ in 0..<reps {
+        if let binary = args.options["ref-bin"] {
+            let cpu0 = childrenCPUNanoseconds()
+            let lines = runTool(binary, ["--url", url, "-c", String(concurrency), "-n", String(total)])
+            referenceCPU.append(Double(childrenCPUNanoseconds() - cpu0) / 1e3 / Double(total))
+            guard let line = lines.first(where: { $0["req_per_s"] != nil }), let rate = Double(line["req_per_s"]!),
+                  line["ok"] == String(total) else { fail("curl-multi-post: \(lines)") }
+            references.append(rate)
+        }
+        let (rate, pairs) = deliveryRun(args)
+        ours.append(rate)
+        last = pairs
+    }
+    var pairs = last
+    pairs.append(("deliveries_per_s", fmt(median(ours))))
+    pairs.append(("all_deliveries_per_s", ours.map { fmt($0) }.joined(separator: ",")))
+    if !references.isEmpty {
+        pairs.append(("ref_requests_per_s", fmt(median(references))))
+        pairs.append(("all_ref_requests_per_s", references.map { fmt($0) }.joined(separator: ",")))
+        pairs.append(("ratio", fmt(median(zip(ours, references).map { $0 / $1 }), 3)))
+        pairs.append(("ref_cpu_us_per_request", fmt(median(referenceCPU), 1)))
+    }
+    printResult("delivery", pairs)
+}
+
+func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
     let url = args.string("url")
     let total = args.int("requests", 30_000)
     let calls = args.int("calls", 1_000)
@@ -49,8 +86,12 @@ func deliveryBench(_ args: Arguments) {
     let events = (0..<total).map(event)
     let bodyBytes = events.first.map { $0.encodedJSON().count } ?? 0
 
-    service.start()
-    let t0 = monotonicNanoseconds()
+    // `--separate`: enqueue everything first (worker not started), then time the sending alone
+    // (the worker resumes the pending rows at start, as after a restart).
+    let separate = args.options["separate"] != nil
+    if !separate { service.start() }
+    let cpu0 = processCPUNanoseconds()
+    var t0 = monotonicNanoseconds()
     var enqueued = 0
     do {
         var start = 0
@@ -63,6 +104,11 @@ func deliveryBench(_ args: Arguments) {
         fail("enqueue: \(error)")
     }
     let tEnqueued = monotonicNanoseconds()
+    let enqueueStart = t0
+    if separate {
+        t0 = monotonicNanoseconds()
+        service.start()
+    }
     var succeeded: UInt64 = 0
     var lastProgress = tEnqueued
     var lastCount: UInt64 = 0
@@ -79,17 +125,20 @@ func deliveryBench(_ args: Arguments) {
         usleep(500)
     }
     let t1 = monotonicNanoseconds()
+    let cpuUsed = processCPUNanoseconds() - cpu0
     let metrics = service.metrics()
     service.stop(timeout: .seconds(5))
     let secs = Double(t1 - t0) / 1e9
     let failures = metrics.attemptsByOutcome.filter { $0.key != "succeeded" }.values.reduce(0, +)
-    result("delivery", [
-        "requests": String(total), "delivered": String(succeeded), "other_outcomes": String(failures),
-        "concurrency": String(concurrency), "calls": String(calls), "body_bytes": String(bodyBytes),
-        "batch": String(batch), "enqueue_secs": fmt(Double(tEnqueued - t0) / 1e9, 3),
-        "enqueued_per_s": fmt(Double(enqueued) / (Double(tEnqueued - t0) / 1e9)),
-        "secs": fmt(secs, 3), "deliveries_per_s": fmt(Double(succeeded) / secs),
-        "mean_attempt_ms": fmt(metrics.latencySum / Double(max(1, metrics.latencyCounts.reduce(0, +))) * 1000, 2),
-    ])
     try? FileManager.default.removeItem(atPath: dir)
+    guard succeeded == UInt64(total) else { fail("delivered \(succeeded) of \(total)") }
+    return (Double(succeeded) / secs, [
+        ("requests", String(total)), ("delivered", String(succeeded)), ("other_outcomes", String(failures)),
+        ("concurrency", String(concurrency)), ("calls", String(calls)), ("body_bytes", String(bodyBytes)),
+        ("batch", String(batch)), ("mode", separate ? "enqueue-then-send" : "overlapped"),
+        ("enqueue_secs", fmt(Double(tEnqueued - enqueueStart) / 1e9, 3)),
+        ("enqueued_per_s", fmt(Double(enqueued) / (Double(tEnqueued - enqueueStart) / 1e9))), ("secs", fmt(secs, 3)),
+        ("cpu_us_per_delivery", fmt(Double(cpuUsed) / 1e3 / Double(max(1, succeeded)), 1)),
+        ("mean_attempt_ms", fmt(metrics.latencySum / Double(max(1, metrics.latencyCounts.reduce(0, +))) * 1000, 2)),
+    ])
 }

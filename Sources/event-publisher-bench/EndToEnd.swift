@@ -81,9 +81,15 @@ func endToEndReport(_ args: Arguments) {
         guard sent >= 0 else { unsent += 1; continue }
         latencies.append(Double(recv - sent) / 1e6)
     }
-    let unexpected = received.keys.filter { cause[String($0)] == nil }.count
+    let unexpectedIDs = received.keys.filter { cause[String($0)] == nil }
+    let unexpected = unexpectedIDs.count
+    let lostIDs = cause.keys.filter { received[Substring($0)] == nil }
+    if !lostIDs.isEmpty { note("\(label): not received: \(lostIDs.sorted().prefix(10).joined(separator: " "))") }
+    if !unexpectedIDs.isEmpty {
+        note("\(label): received, not expected: \(unexpectedIDs.map(String.init).sorted().prefix(10).joined(separator: " "))")
+    }
     latencies.sort()
-    result(label, [
+    let pairs: KeyValuePairs<String, String> = [
         "ami_events_sent": String(sentCount), "connections": String(connections.count),
         "expected_webhooks": String(cause.count), "received_unique": String(received.count),
         "requests": String(requests), "duplicates": String(duplicates), "non2xx": String(non2xx),
@@ -91,5 +97,11 @@ func endToEndReport(_ args: Arguments) {
         "p50_ms": fmt(percentile(latencies, 50), 2), "p99_ms": fmt(percentile(latencies, 99), 2),
         "max_ms": fmt(latencies.last ?? .nan, 2),
         "mean_ms": fmt(latencies.isEmpty ? .nan : latencies.reduce(0, +) / Double(latencies.count), 2),
-    ])
+    ]
+    var out = pairs.map { ($0.key, $0.value) }
+    for token in (args.options["extra"] ?? "").split(separator: " ") {
+        guard let eq = token.firstIndex(of: "=") else { continue }
+        out.append((String(token[..<eq]), String(token[eq...].dropFirst())))
+    }
+    printResult(label, out)
 }

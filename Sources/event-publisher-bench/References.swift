@@ -21,6 +21,28 @@ func runTool(_ path: String, _ arguments: [String]) -> [[String: String]] {
     }
 }
 
+/// One run of `ami-scan-ref --mem --repeat N`: wall rate (the tool's own timing, summed over the
+/// passes), CPU rate (user+system CPU of the child, file loading included, so slightly pessimistic
+/// for the reference) and MB/s.
+struct ScanReferenceRun {
+    var eventsPerSecond: Double
+    var cpuEventsPerSecond: Double
+    var megabytesPerSecond: Double
+    var eventsPerPass: Int
+}
+
+func runScanReference(binary: String, path: String, repeats: Int) -> ScanReferenceRun {
+    let cpu0 = childrenCPUNanoseconds()
+    let lines = runTool(binary, ["--mem", "--repeat", String(repeats), path]).filter { $0["events"] != nil }
+    let cpu = Double(childrenCPUNanoseconds() - cpu0) / 1e9
+    guard !lines.isEmpty else { fail("no output from \(binary)") }
+    let events = lines.compactMap { Double($0["events"]!) }.reduce(0, +)
+    let bytes = lines.compactMap { Double($0["bytes"] ?? "") }.reduce(0, +)
+    let secs = lines.compactMap { Double($0["secs"] ?? "") }.reduce(0, +)
+    return ScanReferenceRun(eventsPerSecond: events / secs, cpuEventsPerSecond: events / cpu,
+                            megabytesPerSecond: bytes / secs / 1e6, eventsPerPass: Int(lines[0]["events"]!) ?? 0)
+}
+
 /// `ref-scan`: `ami-scan-ref --mem --repeat N FILE`; median of the passes.
 func referenceScan(_ args: Arguments) {
     let binary = args.string("bin")

@@ -10,11 +10,13 @@ struct AdminPageTests {
         let html = harness.call("GET", "/", token: nil).text
         for marker in ["id=\"add-webhook\"", "id=\"search\"", ">Name<", ">Description<", ">Tenant Origin<", ">URL<",
                        ">Enabled<", "<legend>General</legend>", "<legend>Request</legend>", "<legend>Auth</legend>",
-                       "<legend>Events</legend>", "id=\"f-active\"", "id=\"f-all-tenants\"", "id=\"f-tenants\" multiple",
+                       "<legend>Events</legend>", "id=\"f-active\"", "id=\"f-all-tenants\"",
+                       "id=\"f-tenants\" multiple",
                        "maxlength=\"1000\"", "id=\"add-header\"", "id=\"open-test\"", "id=\"send-test\"",
                        ">No Auth<", ">Basic Auth<", ">Bearer Token<", ">OAuth Client Credentials<",
                        ">OAuth Resource Owner Password Credentials<", "trusted or legacy environments",
-                       "id=\"f-subscribe-all\"", "id=\"event-dialog\"", "id=\"delivery-dialog\"", "id=\"confirm-dialog\"",
+                       "id=\"f-subscribe-all\"", "id=\"event-dialog\"", "id=\"delivery-dialog\"",
+                       "id=\"confirm-dialog\"",
                        ">Save<", ">Cancel<"] {
             #expect(html.contains(marker), "missing \(marker)")
         }

@@ -59,10 +59,11 @@ struct CatalogAndDeliveryTests {
         let harness = AdminHarness()
         let webhookID = try harness.create(sampleWebhookJSON())
         let outbox = try Outbox(path: harness.directory + "/store.sqlite")
-        let event = CallEvent(id: "evt_1", type: .callStarted, timestamp: EventInstant(microseconds: 1_700_000_000_000_000),
+        let event = CallEvent(id: "evt_1", type: .callStarted,
+                              timestamp: EventInstant(microseconds: 1_700_000_000_000_000),
                               tenant: "acme", sequence: 1, callID: "call-1", data: ["call_id": "call-1"])
-        let delivery = try #require(try outbox.enqueue([OutboxItem(event: event, webhookID: webhookID, webhookName: "crm")],
-                                                       nowMilliseconds: 1_700_000_000_000).first)
+        let item = OutboxItem(event: event, webhookID: webhookID, webhookName: "crm")
+        let delivery = try #require(try outbox.enqueue([item], nowMilliseconds: 1_700_000_000_000).first)
         try outbox.record([DeliveryAttemptReport(
             deliveryID: delivery.id, attempt: 1, startedAt: 1_700_000_001_000, latencyMilliseconds: 42, statusCode: 410,
             responseBody: "gone", error: nil, result: .error, newState: .failed, nextAttemptAt: nil)],
@@ -70,9 +71,11 @@ struct CatalogAndDeliveryTests {
         let dependencies = AdminDependencies(webhooks: harness.store, events: CallEventCatalog(),
                                              deliveries: OutboxDeliveryLog(outbox: outbox),
                                              testSender: RecordingTestSender(), metrics: { AdminMetricsSnapshot() })
-        let router = AdminRouter(token: "t", dependencies: dependencies, logger: Logger(label: "t", handler: harness.logs))
+        let router = AdminRouter(token: "t", dependencies: dependencies,
+                                 logger: Logger(label: "t", handler: harness.logs))
         func list() -> JSONValue? {
-            let response = router.handle(.init(method: "GET", path: "/api/deliveries", query: ["webhook": "\(webhookID)"],
+            let response = router.handle(.init(method: "GET", path: "/api/deliveries",
+                                               query: ["webhook": "\(webhookID)"],
                                                headers: ["Authorization": "Bearer t"]))
             return try? TestJSON.parse(response.body)["deliveries"]?.arrayValue?.first
         }

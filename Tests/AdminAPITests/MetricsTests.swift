@@ -42,7 +42,8 @@ struct MetricsTests {
             if line.hasPrefix("#") { continue }
             let name = String(line.prefix { $0 != "{" && $0 != " " })
             let family = ["_bucket", "_sum", "_count"].reduce(name) { current, suffix in
-                declared.contains(current) ? current : (current.hasSuffix(suffix) ? String(current.dropLast(suffix.count)) : current)
+                guard !declared.contains(current), current.hasSuffix(suffix) else { return current }
+                return String(current.dropLast(suffix.count))
             }
             #expect(declared.contains(family), "undeclared: \(line)")
         }

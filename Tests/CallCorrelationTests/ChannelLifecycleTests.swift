@@ -161,3 +161,19 @@ struct ChannelLifecycleTests {
         #expect(t.step(AMI.hangup(phone)) == ["finished caller 1001 answered"])
     }
 }
+
+@Suite("Originate through a Local channel")
+struct LocalOriginateTests {
+    @Test("Originate of Local/1001@ctx: the phone rung by the ;2 half is the caller and its answer is a person's")
+    func localOriginate() {
+        var t = Transcript()
+        let one = TestChannel(id: "31.1", name: "Local/1001@from-internal-00000001;1", linkedID: "31.1", state: "Down")
+        let two = TestChannel(id: "31.2", name: "Local/1001@from-internal-00000001;2", linkedID: "31.1", state: "Ring")
+        var phone = TestChannel.callee("31.3", "PJSIP/1001-00000031", linkedTo: "31.1")
+        #expect(t.steps([AMI.newchannel(one), AMI.newchannel(two), AMI.newchannel(phone),
+                         AMI.newCallerID(&phone, number: "1001"), AMI.newstate(&phone, "Ringing"),
+                         AMI.dialBegin(from: two, to: phone, dialString: "1001")]) == ["started caller 1001"])
+        #expect(t.steps([AMI.newstate(&phone, "Up"), AMI.dialEnd(from: two, to: phone, status: "ANSWER")]) == [])
+        #expect(t.steps([AMI.hangup(phone), AMI.hangup(two), AMI.hangup(one)]) == ["finished caller 1001 answered"])
+    }
+}

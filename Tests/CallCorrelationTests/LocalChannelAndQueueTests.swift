@@ -128,3 +128,20 @@ struct LocalChannelAndQueueTests {
         #expect(t.last(.callFinished)?.data["forwarded_to"] == "1005")
     }
 }
+
+@Suite("Bridge merges")
+struct BridgeMergeTests {
+    @Test("BridgeMerge moves the members of one bridge into another and connects the legs it joins")
+    func bridgeMerge() {
+        var t = Transcript()
+        var alice = TestChannel.caller("90.1", "PJSIP/1001-00000090", number: "1001", dialed: "800")
+        var bob = TestChannel.caller("91.1", "PJSIP/1002-00000091", number: "1002", dialed: "800")
+        _ = t.steps([AMI.newchannel(alice), AMI.newstate(&alice, "Up"), AMI.bridgeEnter("conf-a", alice),
+                     AMI.newchannel(bob), AMI.newstate(&bob, "Up"), AMI.bridgeEnter("conf-b", bob)])
+        let merge = AMI.event("BridgeMerge", [("ToBridgeUniqueid", "conf-a"), ("ToBridgeType", "basic"),
+                                              ("FromBridgeUniqueid", "conf-b"), ("FromBridgeType", "basic")])
+        #expect(t.step(merge) == ["connected caller 1001", "connected caller 1002"])
+        // Two calls now talk to each other: they are linked.
+        #expect(t.last(.callConnected)?.data["related_call_ids"] == ["90.1"])
+    }
+}

@@ -1,3 +1,4 @@
+import AMIProtocol
 import CallCorrelation
 import CallEvents
 import EventPublisher
@@ -48,6 +49,22 @@ struct ReplayTests {
     func everyScenarioIsCovered() throws {
         let names = try ManifestScenario.all(in: "ami").map(\.name) + ManifestScenario.all(in: "ami-pjsip").map(\.name)
         #expect(names.count == 17)
+    }
+
+    @Test("After the 320-call soak every call has been dropped: nothing is left in memory")
+    func soakLeavesNothingBehind() throws {
+        var session = CorrelationSession(configuration: .sample)
+        var decoder = AMIFrameDecoder()
+        let data = try #require(FileManager.default.contents(atPath: Fixtures.path("fixtures/ami/17-soak-300-mixed.ami")))
+        decoder.feed([UInt8](data))
+        var events = 0
+        for frame in decoder.finish() {
+            if case .message(let message) = frame { events += session.ingest(message).events.count }
+        }
+        #expect(events > 1800)
+        #expect(session.correlator.liveCallCount == 0)
+        #expect(session.correlator.liveChannelCount == 0)
+        #expect(session.finish().isEmpty)
     }
 
     @Test("Replaying a capture twice gives byte-identical output")

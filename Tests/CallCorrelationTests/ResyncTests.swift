@@ -65,3 +65,21 @@ struct ResyncTests {
         #expect(Set(t.events.map(\.id)).count == t.events.count)
     }
 }
+
+@Suite("Tombstones")
+struct TombstoneTests {
+    @Test("Ended channels are remembered for the late-event grace period, then forgotten")
+    func tombstonesExpire() {
+        var t = Transcript()
+        var (alice, bob) = ChannelLifecycleTests.ringing(&t)
+        _ = t.steps([AMI.dialEnd(from: alice, to: bob, status: "CANCEL"), AMI.hangup(bob), AMI.hangup(alice)])
+        t.seconds += 60
+        _ = t.correlator.expireStale(now: t.now)
+        #expect(t.step(AMI.newstate(&bob, "Ringing")) == [])  // within the grace: still ignored
+        t.seconds += 600
+        _ = t.correlator.expireStale(now: t.now)
+        // Forgotten (bounded memory): an event naming the old Uniqueid is a channel seen for the first time.
+        #expect(t.step(AMI.newstate(&alice, "Up")) == ["started caller 1001", "updated caller 1001 answered_by_application"])
+        #expect(t.correlator.liveCallCount == 1)
+    }
+}

@@ -37,7 +37,7 @@ struct ConfigReloadTests {
         func install(_ fixture: String) throws {
             let temporary = directory.appendingPathComponent(".event-publisher.yaml.tmp")
             try FileManager.default.removeItem(atPath: temporary.path, ifExists: true)
-            try FileManager.default.copyItem(atPath: Fixtures.config(fixture), toPath: temporary.path)
+            try FileManager.default.copyItem(atPath: ConfigFixtures.config(fixture), toPath: temporary.path)
             guard rename(temporary.path, configPath) == 0 else { throw POSIXError(.EIO) }
         }
 
@@ -108,6 +108,24 @@ struct ConfigReloadTests {
         let reasons = box.log.records.compactMap { $0.metadata["config.problem"] }
         #expect(reasons == problems)
         #expect(!box.log.fullText.contains("billing-token"))
+    }
+
+    @Test("A file that would orphan CLI/API webhooks is refused as a whole")
+    func droppingUsedTenantIsRefused() throws {
+        let box = try Sandbox(initial: "reload-1-initial.yaml")
+        let (initial, _) = try ConfigReloader.loadAndSeed(path: box.configPath, store: box.store, logger: box.logger)
+        _ = try box.store.insert(Webhook(name: "by-hand", tenant: "acme", url: "https://hand.example/h",
+                                         events: [.callStarted]))
+        let reloader = ConfigReloader(path: box.configPath, store: box.store, logger: box.logger, initial: initial)
+        let before = try box.store.webhooks()
+        try box.install("reload-5-drops-tenant.yaml")
+        #expect(reloader.reload() == .rejected([
+            "\(box.configPath): tenant \"acme\" was removed from the configuration but webhooks created through "
+                + "the CLI/API still use it (acme/by-hand); delete or change them first",
+        ]))
+        #expect(try box.store.webhooks() == before)
+        #expect(try box.store.tenantNames() == ["main", "acme"])
+        #expect(reloader.configuration == initial)
     }
 
     @Test("Reloading an unchanged file reports no change and does not call back")

@@ -8,7 +8,7 @@ struct GatewayConfigurationTests {
     /// Problems without the file name, `line:column: key: problem`.
     func problems(_ file: String, environment: [String: String] = [:]) -> [String] {
         do {
-            _ = try GatewayConfiguration.load(path: Fixtures.config(file), environment: environment)
+            _ = try GatewayConfiguration.load(path: ConfigFixtures.config(file), environment: environment)
             return []
         } catch {
             return error.problems.map { problem in
@@ -19,7 +19,7 @@ struct GatewayConfigurationTests {
 
     @Test("A complete file gives every section typed, with ${ENV} substituted")
     func completeFileIsTyped() throws {
-        let configuration = try GatewayConfiguration.load(path: Fixtures.config("valid-full.yaml"),
+        let configuration = try GatewayConfiguration.load(path: ConfigFixtures.config("valid-full.yaml"),
                                                           environment: ["ADMIN_TOKEN": "adm1n", "CRM_PASSWORD": ""])
         #expect(configuration.ami == AMISettings(host: "pbx.example.com", port: 5039, username: "gateway",
                                                  secret: "fallback-secret", usesMD5Challenge: true))
@@ -60,7 +60,7 @@ struct GatewayConfigurationTests {
 
     @Test("Missing optional sections get their defaults")
     func minimalFileGetsDefaults() throws {
-        let configuration = try GatewayConfiguration.load(path: Fixtures.config("valid-minimal.yaml"), environment: [:])
+        let configuration = try GatewayConfiguration.load(path: ConfigFixtures.config("valid-minimal.yaml"), environment: [:])
         #expect(configuration == GatewayConfiguration(ami: AMISettings(username: "gateway", secret: "secret")))
         #expect(configuration.ami.host == "127.0.0.1" && configuration.ami.port == 5038)
         #expect(configuration.store.path == "data/event-publisher.sqlite")
@@ -72,7 +72,7 @@ struct GatewayConfigurationTests {
 
     @Test("The shipped sample configuration is valid")
     func sampleIsValid() throws {
-        let configuration = try GatewayConfiguration.load(path: Fixtures.repository("config/event-publisher.yaml"),
+        let configuration = try GatewayConfiguration.load(path: ConfigFixtures.repository("config/event-publisher.yaml"),
                                                           environment: [:])
         #expect(configuration.ami.secret == "secret")
         #expect(configuration.admin.token == "change-me")

@@ -6,7 +6,7 @@ import Testing
 struct SQLiteConnectionTests {
     @Test("A new database file is private (0600) and runs in WAL mode with foreign keys on")
     func newDatabaseIsPrivateWALWithForeignKeys() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let path = dir.path("store.sqlite")
         let connection = try SQLiteConnection(path: path)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
@@ -21,7 +21,7 @@ struct SQLiteConnectionTests {
 
     @Test("Values of every storage class round-trip through bindings, UTF-8 included")
     func valuesRoundTrip() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("v.sqlite"))
         try connection.execute("CREATE TABLE v (a, b, c, d, e)")
         let values: [SQLiteValue] = [.null, .integer(Int64.max), .real(0.25), .text("Grüße 📞"), .blob([0, 1, 255])]
@@ -34,7 +34,7 @@ struct SQLiteConnectionTests {
 
     @Test("Errors name the code, SQLite's message and the SQL")
     func errorsNameCodeMessageAndSQL() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("e.sqlite"))
         try connection.execute("CREATE TABLE u (name TEXT UNIQUE)")
         try connection.execute("INSERT INTO u VALUES (?)", ["a"])
@@ -52,7 +52,7 @@ struct SQLiteConnectionTests {
 
     @Test("A transaction commits on return and rolls back on a throw")
     func transactionsCommitOrRollBack() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("t.sqlite"))
         try connection.execute("CREATE TABLE t (x INTEGER)")
         try connection.transaction { try connection.execute("INSERT INTO t VALUES (1)", []) }
@@ -69,7 +69,7 @@ struct SQLiteConnectionTests {
 
     @Test("Two connections share one file: the second sees the first's committed writes")
     func twoConnectionsShareFile() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let first = try SQLiteDatabase(path: dir.path("s.sqlite"))
         let second = try SQLiteDatabase(path: dir.path("s.sqlite"))
         try first.write { try $0.execute("CREATE TABLE t (x)") }

@@ -8,7 +8,7 @@ struct SQLiteMigratorTests {
 
     @Test("Migrations apply in order, once, and are recorded by name")
     func applyInOrderOnce() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("m.sqlite"))
         let migrator = SQLiteMigrator([first, second])
         #expect(try migrator.migrate(connection) == ["001-create", "002-add-note"])
@@ -19,7 +19,7 @@ struct SQLiteMigratorTests {
 
     @Test("An older database is upgraded in place, keeping its rows")
     func upgradeOlderDatabase() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let path = dir.path("old.sqlite")
         do {
             let old = try SQLiteConnection(path: path)
@@ -35,7 +35,7 @@ struct SQLiteMigratorTests {
 
     @Test("Migrators of different owners share one database")
     func independentOwnersShareDatabase() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("shared.sqlite"))
         let other = SQLiteMigration(name: "other-001", sql: "CREATE TABLE other (x)")
         try SQLiteMigrator([first]).migrate(connection)
@@ -45,7 +45,7 @@ struct SQLiteMigratorTests {
 
     @Test("A failing migration leaves the database at the previous one and names itself")
     func failingMigrationRollsBack() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("f.sqlite"))
         let broken = SQLiteMigration(name: "002-broken", sql: "CREATE TABLE half (x); ALTER TABLE nope ADD COLUMN y")
         let error = try #require(throws: SQLiteError.self) { try SQLiteMigrator([first, broken]).migrate(connection) }
@@ -56,7 +56,7 @@ struct SQLiteMigratorTests {
 
     @Test("A table rebuild may switch foreign keys off but must leave none broken")
     func rebuildChecksForeignKeys() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let connection = try SQLiteConnection(path: dir.path("fk.sqlite"))
         let parent = SQLiteMigration(name: "001", sql: """
             CREATE TABLE parent (id INTEGER PRIMARY KEY);

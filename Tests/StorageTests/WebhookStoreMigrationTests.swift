@@ -7,7 +7,7 @@ import Webhooks
 struct WebhookStoreMigrationTests {
     @Test("A database at the first schema is upgraded in place: rows kept, tenants backfilled")
     func upgradeFromFirstSchema() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let path = dir.path("old.sqlite")
         do {
             // What the first release left on disk: only store-001, two webhooks.
@@ -37,7 +37,7 @@ struct WebhookStoreMigrationTests {
 
     @Test("The store and the outbox migrations coexist in one file")
     func coexistsWithOtherMigrations() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let database = try SQLiteDatabase(path: dir.path("both.sqlite"))
         try SQLiteMigrator([SQLiteMigration(name: "other-001", sql: "CREATE TABLE other (x)")]).migrate(database)
         _ = try WebhookStore(database: database)

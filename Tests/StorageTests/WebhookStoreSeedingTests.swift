@@ -9,7 +9,7 @@ struct WebhookStoreSeedingTests {
 
     @Test("First apply inserts YAML webhooks and tenants; applying again changes nothing")
     func firstApplyThenIdempotent() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try WebhookStore(path: dir.path("s.sqlite"))
         let tenants = [TenantRecord(name: "acme", match: "accountcode=acme")]
         let changes = try store.applyConfiguration(webhooks: [hook("crm", "acme", false, []), hook("wall", "main", true, [])],
@@ -25,7 +25,7 @@ struct WebhookStoreSeedingTests {
 
     @Test("A changed YAML webhook is updated in place, keeping its id; a removed one is deleted")
     func updateInPlaceAndRemove() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try WebhookStore(path: dir.path("s.sqlite"))
         try store.applyConfiguration(webhooks: [hook("a", "main", false, []), hook("b", "main", false, [])], tenants: [])
         let idA = try #require(try store.webhook(named: "a", tenant: "main")).id
@@ -40,7 +40,7 @@ struct WebhookStoreSeedingTests {
 
     @Test("Reloads never touch CLI/API webhooks")
     func apiWebhooksUntouched() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try WebhookStore(path: dir.path("s.sqlite"))
         try store.applyConfiguration(webhooks: [hook("yaml", "main", false, [])], tenants: [])
         let manual = try store.insert(hook("manual", "main", false, []))
@@ -51,7 +51,7 @@ struct WebhookStoreSeedingTests {
 
     @Test("A YAML webhook named like a CLI/API one is skipped and reported; the stored one wins")
     func conflictKeepsAPIWebhook() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try WebhookStore(path: dir.path("s.sqlite"))
         let manual = try store.insert(hook("crm", "main", false, []))
         var yaml = hook("crm", "main", true, [])
@@ -64,7 +64,7 @@ struct WebhookStoreSeedingTests {
 
     @Test("Tenants follow the file; a tenant still used by CLI/API webhooks cannot be removed")
     func tenantRemoval() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try WebhookStore(path: dir.path("s.sqlite"))
         try store.applyConfiguration(webhooks: [hook("y", "acme", false, [])],
                                      tenants: [TenantRecord(name: "acme", match: "accountcode=acme"),

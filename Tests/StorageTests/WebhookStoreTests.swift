@@ -13,7 +13,7 @@ struct WebhookStoreTests {
                 auth: .basic(username: "u", password: "pw-\(name)"), events: [.callStarted])
     }
 
-    func store(_ dir: TemporaryDirectory, tenants: [String] = ["acme", "globex"]) throws -> WebhookStore {
+    func store(_ dir: StoreTestDirectory, tenants: [String] = ["acme", "globex"]) throws -> WebhookStore {
         let store = try WebhookStore(path: dir.path("store.sqlite"))
         try store.applyConfiguration(webhooks: [], tenants: tenants.map { TenantRecord(name: $0, match: "accountcode=\($0)") })
         return store
@@ -21,7 +21,7 @@ struct WebhookStoreTests {
 
     @Test("A webhook round-trips with every field, secrets stored as given")
     func roundTrip() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         let webhook = Webhook(name: "full", description: "all fields ✓", isActive: true, tenant: "main",
                               servesAllTenants: false, tenants: ["acme", "globex"], url: "https://full.example/x?y=1",
@@ -42,7 +42,7 @@ struct WebhookStoreTests {
 
     @Test("Every auth mode survives storage")
     func authModes() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         let modes: [WebhookAuth] = [.none, .basic(username: "u", password: "p"), .bearer(token: "t"),
                                     .oauth2ClientCredentials(OAuth2Client(tokenURL: "https://i/t", clientID: "c", clientSecret: "s")),
@@ -58,7 +58,7 @@ struct WebhookStoreTests {
 
     @Test("Inserts are validated with the stored webhooks and tenants as context")
     func insertValidates() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         _ = try store.insert(Self.hook("crm", tenant: "acme"))
         var bad = Self.hook("crm", tenant: "acme")
@@ -76,7 +76,7 @@ struct WebhookStoreTests {
 
     @Test("Search matches webhook or tenant names, ignoring case; results sorted by tenant then name")
     func search() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         for webhook in [Self.hook("Zeta"), Self.hook("alpha"), Self.hook("CRM", tenant: "acme"),
                         Self.hook("wallboard", serving: ["globex"]), Self.hook("Ärger", tenant: "globex")] {
@@ -93,7 +93,7 @@ struct WebhookStoreTests {
 
     @Test("Update replaces a webhook in place; enable and disable flip only activity")
     func updateAndToggle() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         var webhook = try store.insert(Self.hook("crm"))
         webhook.url = "https://new.example/h"
@@ -109,7 +109,7 @@ struct WebhookStoreTests {
 
     @Test("Delete removes a webhook and never reuses its id")
     func deleteNeverReusesIDs() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         let first = try store.insert(Self.hook("a"))
         #expect(try store.deleteWebhook(id: first.id))
@@ -120,7 +120,7 @@ struct WebhookStoreTests {
 
     @Test("YAML-owned webhooks are read-only through the store's CLI/API methods")
     func yamlOwnedAreReadOnly() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir)
         try store.applyConfiguration(webhooks: [Self.hook("seeded")], tenants: [TenantRecord(name: "acme")])
         let seeded = try #require(try store.webhook(named: "seeded", tenant: "main"))
@@ -134,9 +134,25 @@ struct WebhookStoreTests {
         #expect(throws: WebhookValidationError.self) { try store.insert(Self.hook("seeded")) }
     }
 
+    @Test("The system may deactivate any webhook; a reload re-asserts the file")
+    func systemDeactivation() throws {
+        let dir = try StoreTestDirectory()
+        let store = try store(dir)
+        let seeded = Self.hook("seeded", active: true)
+        try store.applyConfiguration(webhooks: [seeded], tenants: [TenantRecord(name: "acme"), TenantRecord(name: "globex")])
+        let id = try #require(try store.webhook(named: "seeded", tenant: "main")).id
+        #expect(try store.deactivate(id: id)?.isActive == false)
+        #expect(try store.activeWebhooks().isEmpty)
+        #expect(try store.deactivate(id: 999) == nil)
+        let changes = try store.applyConfiguration(webhooks: [seeded], tenants: [TenantRecord(name: "acme"),
+                                                                             TenantRecord(name: "globex")])
+        #expect(changes.changedWebhooks == ["main/seeded"])
+        #expect(try store.activeWebhooks().map(\.id) == [id])
+    }
+
     @Test("Tenants list main first, then alphabetically")
     func tenantsOrder() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         let store = try store(dir, tenants: ["zeta", "acme"])
         #expect(try store.tenantNames() == ["main", "acme", "zeta"])
         #expect(try store.tenants().first == TenantRecord.main)
@@ -144,7 +160,7 @@ struct WebhookStoreTests {
 
     @Test("The store file is created private")
     func storeFileIsPrivate() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try StoreTestDirectory()
         _ = try WebhookStore(path: dir.path("p.sqlite"))
         #expect(try FileManager.default.attributesOfItem(atPath: dir.path("p.sqlite"))[.posixPermissions] as? Int == 0o600)
     }

@@ -22,7 +22,8 @@ public struct OutboxDeliveryLog: AdminDeliveryLog {
         try outbox.deliveries(DeliveryQuery(webhookID: webhookID, limit: limit)).map { record in
             let attempts = try outbox.attempts(deliveryID: record.id).map { attempt in
                 AdminDeliveryAttempt(number: attempt.attempt, time: Double(attempt.startedAt) / 1000,
-                                     status: attempt.statusCode, latencyMilliseconds: Double(attempt.latencyMilliseconds),
+                                     status: attempt.statusCode,
+                                     latencyMilliseconds: Double(attempt.latencyMilliseconds),
                                      error: attempt.error, response: attempt.responseBody)
             }
             let state: String

@@ -29,7 +29,8 @@ public struct AdminError: Error, Sendable, Hashable {
     }
     /// A field holds a value of the wrong JSON type or an unknown choice.
     public static func invalidField(_ field: String, _ message: String) -> AdminError {
-        AdminError(status: 422, message: message, field: field, problems: [WebhookFieldProblem(field: field, message: message)])
+        AdminError(status: 422, message: message, field: field,
+                   problems: [WebhookFieldProblem(field: field, message: message)])
     }
     public static func validation(_ problems: [WebhookFieldProblem]) -> AdminError {
         let first = problems.first ?? WebhookFieldProblem(field: "", message: "invalid")

@@ -1,11 +1,13 @@
 import CallEvents
 import Foundation
 import MicroHTTPD
+import Observability
 import Webhooks
 
 /// `/api/webhooks…` and `/api/tenants`.
 struct WebhookHandlers {
     let dependencies: AdminDependencies
+    let logger: Logger
     private var store: any AdminWebhookStore { dependencies.webhooks }
 
     func list(search: String?) throws -> HTTPResponse {
@@ -24,6 +26,7 @@ struct WebhookHandlers {
         decoded.draft.origin = .api
         let webhook = try validated(decoded, id: 0)
         let created = try store.insert(webhook)
+        logger.info("webhook created", metadata(created))
         return .json(WebhookJSON.encode(created), status: 201)
     }
 
@@ -34,11 +37,13 @@ struct WebhookHandlers {
         decoded.draft.origin = stored.origin
         let webhook = try validated(decoded, id: id)
         let updated = try store.update(webhook)
+        logger.info("webhook updated", metadata(updated))
         return .json(WebhookJSON.encode(updated))
     }
 
     func delete(id: Int64) throws -> HTTPResponse {
         guard try store.deleteWebhook(id: id) else { throw AdminError.notFound }
+        logger.info("webhook deleted", ["webhook.id": String(id)])
         return HTTPResponse(status: 204)
     }
 
@@ -73,6 +78,9 @@ struct WebhookHandlers {
         let result = dependencies.testSender.send(AdminTestRequest(
             url: webhook.url, headers: webhook.headers, auth: webhook.auth, signingSecret: webhook.signingSecret,
             body: payload))
+        logger.info("test send", ["webhook.url": Webhook.redactedURL(webhook.url),
+                                  "test.reachable": String(result.reachable),
+                                  "test.status": result.status.map(String.init) ?? "-"])
         return .json([
             "reachable": .bool(result.reachable),
             "status": result.status.map { .int(Int64($0)) } ?? .null,
@@ -96,5 +104,9 @@ struct WebhookHandlers {
         case .failure(let error):
             throw AdminError.validation(decoded.problems + error.problems)
         }
+    }
+
+    private func metadata(_ webhook: Webhook) -> [String: String] {
+        ["webhook.id": String(webhook.id), "webhook.name": webhook.name, "webhook.tenant": webhook.tenant]
     }
 }

@@ -12,11 +12,13 @@ code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mo
 h1 { font-size: 22px; margin: 0; }
 h2 { font-size: 18px; margin: 0; }
 h3 { font-size: 14px; margin: 16px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
 .muted { color: var(--muted); }
 [hidden] { display: none !important; }
 
-.topbar { display: flex; align-items: center; gap: 24px; padding: 10px 24px; background: #1d2330; color: #fff; }
+.topbar { display: flex; align-items: center; gap: 24px; padding: 10px 24px; min-height: 52px; background: #1d2330;
+  color: #fff; }
 .topbar .brand { font-weight: 700; }
 .topbar nav .current { border-bottom: 2px solid #fff; padding-bottom: 2px; }
 .topbar .link { margin-left: auto; color: #cfd6e4; background: none; border: none; }
@@ -24,6 +26,8 @@ main { max-width: 1200px; margin: 0 auto; padding: 24px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 24px; }
 .narrow { max-width: 460px; margin: 40px auto; }
 .narrow input { width: 100%; margin: 6px 0; }
+.narrow button { margin-top: 10px; }
+td .served { font-size: 12px; margin-top: 2px; }
 
 button { font: inherit; padding: 7px 14px; border-radius: 6px; border: 1px solid var(--line); background: #fff;
   color: var(--text); cursor: pointer; }
@@ -73,12 +77,15 @@ dialog { border: none; border-radius: 10px; padding: 0; width: min(760px, 96vw);
 dialog.wide { width: min(900px, 96vw); }
 dialog.small-dialog { width: min(440px, 96vw); }
 dialog::backdrop { background: rgba(16, 24, 40, .45); }
-dialog > form, dialog { display: flex; flex-direction: column; }
-dialog:not([open]) { display: none; }
+dialog[open] { display: flex; flex-direction: column; overflow: hidden; }
+dialog > form { display: flex; flex-direction: column; min-height: 0; flex: 1 1 auto; }
 .dialog-head { display: flex; align-items: center; justify-content: space-between; padding: 14px 20px;
   border-bottom: 1px solid var(--line); }
-.dialog-body { padding: 16px 20px; overflow-y: auto; }
-.dialog-foot { display: flex; justify-content: flex-end; gap: 8px; padding: 12px 20px; border-top: 1px solid var(--line);
+.dialog-body { padding: 16px 20px; overflow-y: auto; min-height: 0; flex: 1 1 auto; }
+.dialog-head, .dialog-foot { flex: none; }
+.event-meta { color: var(--muted); margin: 0 0 8px; }
+.dialog-foot { display: flex; justify-content: flex-end; gap: 8px; padding: 12px 20px;
+  border-top: 1px solid var(--line);
   background: #fafbfc; }
 .dialog-actions { display: flex; justify-content: flex-end; gap: 8px; margin: 8px 0; align-items: center; }
 .dialog-actions.left { justify-content: flex-start; }
@@ -105,7 +112,8 @@ fieldset.section legend { font-weight: 700; padding: 0 6px; font-size: 15px; }
   font-weight: 600; position: relative; margin-bottom: 0; }
 .switch input { position: absolute; left: 0; top: 50%; transform: translateY(-50%); opacity: 0; width: 40px;
   height: 22px; margin: 0; cursor: pointer; z-index: 1; }
-.switch .slider { display: inline-block; position: relative; width: 40px; height: 22px; border-radius: 11px; background: #c4cad4;
+.switch .slider { display: inline-block; position: relative; width: 40px; height: 22px; border-radius: 11px;
+  background: #c4cad4;
   transition: background .15s; flex: none; }
 .switch .slider::after { content: ""; position: absolute; top: 3px; left: 3px; width: 16px; height: 16px;
   border-radius: 50%; background: #fff; transition: left .15s; }
@@ -120,7 +128,8 @@ fieldset.section legend { font-weight: 700; padding: 0 6px; font-size: 15px; }
 .event-group { border-top: 1px solid var(--line); padding-top: 8px; }
 .event-group h4 { margin: 4px 0 6px; font-size: 13px; color: var(--muted); text-transform: uppercase; }
 .event-row { display: flex; align-items: center; justify-content: space-between; padding: 3px 0; }
-.event-row label { display: flex; align-items: center; gap: 8px; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+.event-row label { display: flex; align-items: center; gap: 8px;
+  font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   font-size: 13px; }
 .event-row .event-desc { color: var(--muted); font-family: system-ui, sans-serif; font-size: 12px; }
 

@@ -67,6 +67,8 @@ extension AdminPage {
     </div>
     <div class="dialog-body">
       <p id="form-error" class="banner error" role="alert" hidden></p>
+      <p id="yaml-note" class="note" hidden>This webhook comes from the YAML configuration file, which is its source of
+        truth: change it there (it reloads without a restart). You can still run a Test from here.</p>
 
       <fieldset class="section" id="section-general">
         <legend>General</legend>
@@ -95,7 +97,8 @@ extension AdminPage {
           <p class="hint">Inactive webhooks receive nothing.</p>
         </div>
         <div class="field toggle-field" id="all-tenants-field">
-          <label class="switch"><input type="checkbox" id="f-all-tenants" role="switch" aria-describedby="err-all_tenants"><span class="slider"></span>
+          <label class="switch"><input type="checkbox" id="f-all-tenants" role="switch"
+            aria-describedby="err-all_tenants"><span class="slider"></span>
             <span class="switch-label">All tenants</span></label>
           <p class="hint">Fire for the events of every tenant (main-tenant webhooks only).</p>
           <p class="field-error" id="err-all_tenants"></p>
@@ -164,7 +167,8 @@ extension AdminPage {
           </div>
           <div class="field" data-auth="oauth2_client_credentials oauth2_password">
             <label for="f-auth-client_secret">Client secret</label>
-            <input id="f-auth-client_secret" type="password" autocomplete="off" aria-describedby="err-auth.client_secret">
+            <input id="f-auth-client_secret" type="password" autocomplete="off"
+                   aria-describedby="err-auth.client_secret">
             <p class="field-error" id="err-auth.client_secret"></p>
           </div>
           <div class="field" data-auth="basic oauth2_password">
@@ -246,7 +250,9 @@ extension AdminPage {
     <button type="button" class="icon close-dialog" aria-label="Close">×</button>
   </div>
   <div class="dialog-body">
+    <p id="event-title" class="event-meta"></p>
     <p id="event-description"></p>
+    <p id="event-fires" class="hint"></p>
     <h3>Schema</h3>
     <pre id="event-schema" class="mono box" tabindex="0"></pre>
     <h3>Sample</h3>
@@ -265,7 +271,8 @@ extension AdminPage {
     <div class="table-wrap">
       <table id="delivery-table">
         <thead><tr><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th>
-          <th scope="col">Last status</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <th scope="col">Last status</th><th scope="col">Created</th>
+          <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody id="delivery-rows"></tbody>
       </table>
     </div>

@@ -109,6 +109,13 @@ extension AdminPage {
     state.webhooks = data.webhooks;
     renderList(search);
   }
+  // Which tenants a main-tenant webhook serves, under its origin (why a tenant search found it).
+  function servedTenants(webhook) {
+    if (webhook.tenant !== 'main') return null;
+    const text = webhook.all_tenants ? 'serves all tenants'
+      : webhook.tenants.length ? 'serves ' + webhook.tenants.join(', ') : null;
+    return text ? el('div', { class: 'served muted' }, text) : null;
+  }
   function renderList(search) {
     const multiTenant = state.tenants.length > 1;
     for (const cell of document.querySelectorAll('.col-tenant')) cell.hidden = !multiTenant;
@@ -117,9 +124,10 @@ extension AdminPage {
     for (const webhook of state.webhooks) {
       rows.append(el('tr', { 'data-id': webhook.id },
         el('td', { class: 'name' }, webhook.name,
-           webhook.origin === 'yaml' ? el('span', { class: 'badge yaml', title: 'Seeded from the YAML file', text: 'YAML' }) : null),
+           webhook.origin === 'yaml'
+             ? el('span', { class: 'badge yaml', title: 'Seeded from the YAML file', text: 'YAML' }) : null),
         el('td', { class: 'preview description', title: webhook.description }, preview(webhook.description, 60)),
-        multiTenant ? el('td', { class: 'tenant' }, webhook.tenant) : null,
+        multiTenant ? el('td', { class: 'tenant' }, webhook.tenant, servedTenants(webhook)) : null,
         el('td', { class: 'preview url', title: webhook.url }, preview(webhook.url, 42)),
         el('td', { class: 'center enabled' }, webhook.active
           ? el('span', { class: 'tick', role: 'img', 'aria-label': 'Enabled', text: '✓' })
@@ -130,16 +138,20 @@ extension AdminPage {
           el('button', { type: 'button', class: 'small deliveries', 'aria-label': 'Delivery log of ' + webhook.name,
                          onclick: () => openDeliveries(webhook) }, 'Deliveries'),
           el('button', { type: 'button', class: 'small danger-text delete', 'aria-label': 'Delete ' + webhook.name,
+                         disabled: webhook.origin === 'yaml',
+                         title: webhook.origin === 'yaml' ? 'Managed by the YAML configuration' : null,
                          onclick: () => deleteWebhook(webhook) }, 'Delete'))));
     }
     if (!state.webhooks.length) {
       rows.append(el('tr', {}, el('td', { class: 'empty', colspan: multiTenant ? 6 : 5 },
-        search ? 'No webhook or tenant matches “' + search + '”.' : 'No webhooks yet. Add one to start receiving call events.')));
+        search ? 'No webhook or tenant matches “' + search + '”.'
+          : 'No webhooks yet. Add one to start receiving call events.')));
     }
     $('list-status').textContent = state.webhooks.length + (state.webhooks.length === 1 ? ' webhook' : ' webhooks');
   }
   async function deleteWebhook(webhook) {
-    const confirmed = await confirmDialog('Delete webhook “' + webhook.name + '”? Its pending deliveries stop. This cannot be undone.');
+    const confirmed = await confirmDialog('Delete webhook “' + webhook.name
+      + '”? Its pending deliveries stop. This cannot be undone.');
     if (!confirmed) return;
     try {
       await api('DELETE', '/api/webhooks/' + webhook.id);
@@ -172,7 +184,8 @@ extension AdminPage {
             el('input', { type: 'checkbox', id, class: 'event-checkbox', value: event.name }),
             el('span', {}, event.name)),
           el('button', { type: 'button', class: 'small event-details', 'data-event': event.name,
-                         'aria-label': 'Details of ' + event.name, onclick: () => openEventDetails(event.name) }, 'Details')));
+                         'aria-label': 'Details of ' + event.name,
+                         onclick: () => openEventDetails(event.name) }, 'Details')));
       }
       groups.append(el('div', { class: 'event-group' }, el('h4', {}, 'Category: ' + category), list));
     }
@@ -181,7 +194,9 @@ extension AdminPage {
   }
   function fillTenantSelects(webhook) {
     $('f-tenant').replaceChildren(...state.tenants.map((name) => el('option', { value: name }, name)));
-    if (!state.tenants.includes(webhook.tenant)) $('f-tenant').append(el('option', { value: webhook.tenant }, webhook.tenant));
+    if (!state.tenants.includes(webhook.tenant)) {
+      $('f-tenant').append(el('option', { value: webhook.tenant }, webhook.tenant));
+    }
     $('f-tenant').value = webhook.tenant;
     $('f-tenants').replaceChildren(...state.tenants.map((name) =>
       el('option', { value: name, selected: webhook.tenants.includes(name) }, name)));
@@ -230,7 +245,8 @@ extension AdminPage {
   async function openForm(id) {
     clearErrors();
     let webhook = { id: null, name: '', description: '', active: false, tenant: 'main', all_tenants: false, tenants: [],
-                    url: '', headers: [], auth: { type: 'none' }, signing_secret: null, subscribe_all: false, events: [] };
+                    url: '', headers: [], auth: { type: 'none' }, signing_secret: null, subscribe_all: false,
+                    events: [] };
     if (id) {
       try { webhook = await api('GET', '/api/webhooks/' + id); } catch (error) {
         if (error.status !== 401) showPageError(error);
@@ -255,6 +271,9 @@ extension AdminPage {
     $('f-auth-scopes').value = (auth.scopes || []).join(' ');
     setAuthType(auth.type);
     $('secret-hint').hidden = !id;
+    const fromYAML = webhook.origin === 'yaml';
+    $('yaml-note').hidden = !fromYAML;
+    $('save-webhook').disabled = fromYAML;
     $('f-subscribe-all').checked = webhook.subscribe_all;
     for (const box of document.querySelectorAll('.event-checkbox')) box.checked = webhook.events.includes(box.value);
     syncToggles();
@@ -273,7 +292,8 @@ extension AdminPage {
     };
     for (const key of fieldsByType[type]) {
       const value = $('f-auth-' + key).value;
-      auth[key] = key === 'scopes' ? value.split(/[\s,]+/).filter(Boolean) : (AUTH_SECRET_KEYS.includes(key) ? value : value.trim());
+      if (key === 'scopes') auth[key] = value.split(/[\s,]+/).filter(Boolean);
+      else auth[key] = AUTH_SECRET_KEYS.includes(key) ? value : value.trim();
     }
     const headers = [];
     for (const row of $('header-rows').children) {
@@ -338,7 +358,8 @@ extension AdminPage {
       if (input) { input.setAttribute('aria-invalid', 'true'); first = first || input; }
     }
     if (unplaced.length || (!problems.length && fallback)) {
-      $('form-error').textContent = unplaced.map((p) => (p.field ? p.field + ': ' : '') + p.message).join(' ') || fallback;
+      $('form-error').textContent =
+        unplaced.map((p) => (p.field ? p.field + ': ' : '') + p.message).join(' ') || fallback;
       $('form-error').hidden = false;
     }
     if (first) first.focus(); else if (!$('form-error').hidden) $('form-error').scrollIntoView({ block: 'nearest' });
@@ -384,7 +405,8 @@ extension AdminPage {
   }
   async function sendTest() {
     const request = collectRequest();
-    const body = Object.assign({ id: state.editing && state.editing.id ? state.editing.id : null, body: $('test-body').value }, request);
+    const id = state.editing && state.editing.id ? state.editing.id : null;
+    const body = Object.assign({ id, body: $('test-body').value }, request);
     $('test-error').textContent = '';
     const button = $('send-test');
     button.disabled = true;
@@ -412,7 +434,9 @@ extension AdminPage {
     try {
       const event = await api('GET', '/api/events/' + encodeURIComponent(name));
       $('event-dialog-title').textContent = event.name;
+      $('event-title').textContent = (event.title ? event.title + ' · ' : '') + 'category ' + event.category;
       $('event-description').textContent = event.description;
+      $('event-fires').textContent = event.fires ? 'When it fires: ' + event.fires : '';
       $('event-schema').textContent = pretty(event.schema);
       $('event-sample').textContent = pretty(event.sample);
       $('event-dialog').showModal();
@@ -439,7 +463,8 @@ extension AdminPage {
       for (const delivery of data.deliveries) {
         const last = delivery.attempts[delivery.attempts.length - 1];
         rows.append(el('tr', { 'data-id': delivery.id },
-          el('td', {}, el('div', { class: 'mono' }, delivery.event), el('div', { class: 'muted mono' }, delivery.event_id)),
+          el('td', {}, el('div', { class: 'mono' }, delivery.event),
+            el('div', { class: 'muted mono' }, delivery.event_id)),
           el('td', { class: 'state-' + delivery.state }, delivery.state),
           el('td', {}, String(delivery.attempts.length)),
           el('td', {}, last ? (last.status === null ? (last.error || 'no response') : String(last.status)) : '—'),
@@ -447,7 +472,8 @@ extension AdminPage {
           el('td', { class: 'actions' }, el('button', { type: 'button', class: 'small redeliver',
             'aria-label': 'Redeliver ' + delivery.event_id, onclick: () => redeliver(delivery.id) }, 'Redeliver'))));
         if (delivery.attempts.length) {
-          const table = el('table', { class: 'attempts' }, el('tbody', {}, ...delivery.attempts.map((attempt) => el('tr', {},
+          const table = el('table', { class: 'attempts' }, el('tbody', {},
+            ...delivery.attempts.map((attempt) => el('tr', {},
             el('td', {}, '#' + attempt.number), el('td', {}, when(attempt.time)),
             el('td', {}, attempt.status === null ? '—' : 'HTTP ' + attempt.status),
             el('td', {}, attempt.latency_ms === null ? '' : Math.round(attempt.latency_ms) + ' ms'),
@@ -455,7 +481,9 @@ extension AdminPage {
           rows.append(el('tr', { class: 'attempt-row' }, el('td', { colspan: 6 }, table)));
         }
       }
-      if (!data.deliveries.length) rows.append(el('tr', {}, el('td', { class: 'empty', colspan: 6 }, 'No deliveries yet.')));
+      if (!data.deliveries.length) {
+        rows.append(el('tr', {}, el('td', { class: 'empty', colspan: 6 }, 'No deliveries yet.')));
+      }
       $('delivery-status').textContent = message || data.deliveries.length + ' deliveries';
     } catch (error) {
       if (error.status !== 401) $('delivery-status').textContent = error.message;
@@ -480,7 +508,9 @@ extension AdminPage {
     $('forget-token').addEventListener('click', () => forgetToken());
     $('search').addEventListener('input', () => {
       clearTimeout(state.searchTimer);
-      state.searchTimer = setTimeout(() => loadWebhooks().catch((error) => { if (error.status !== 401) showPageError(error); }), 200);
+      state.searchTimer = setTimeout(() => loadWebhooks().catch((error) => {
+        if (error.status !== 401) showPageError(error);
+      }), 200);
     });
     $('add-webhook').addEventListener('click', () => openForm(null));
     $('webhook-form').addEventListener('submit', saveForm);
@@ -497,6 +527,7 @@ extension AdminPage {
     for (const button of document.querySelectorAll('.close-dialog')) {
       button.addEventListener('click', () => button.closest('dialog').close());
     }
+    window.addEventListener('hashchange', () => { if (/token=/.test(location.hash)) start(); });
     start();
   });
 })();

@@ -64,7 +64,7 @@ public struct AdminRouter: Sendable {
     }
 
     private func routeAPI(_ request: HTTPRequest, _ segments: [String]) throws -> HTTPResponse {
-        let webhooks = WebhookHandlers(dependencies: dependencies)
+        let webhooks = WebhookHandlers(dependencies: dependencies, logger: logger)
         let route = Route(segments)
         let method = request.method
         if route.matches("webhooks") != nil {

@@ -2,8 +2,9 @@ import Configuration
 
 /// `event-publisher check-config [--config PATH]`: validates the configuration file.
 ///
-/// Exit 0 and one summary line when valid; otherwise exit 65 (EX_DATAERR) with every problem on
-/// stderr as `file:line:column: key: problem`, in file order, so an editor can jump to each.
+/// Exit 0 and one summary line on stdout when valid; otherwise exit 65 (EX_DATAERR) with every
+/// problem, and nothing else, on stderr as `file:line:column: key: problem`, in file order, so an
+/// editor or a script can take each line as it is.
 enum CheckConfigCommand {
     static let defaultConfigPath = "config/event-publisher.yaml"
 
@@ -38,9 +39,7 @@ enum CheckConfigCommand {
                        + "\(configuration.webhooks.count) webhooks)\n")
             return 0
         } catch {
-            Output.err(error.description + "\n")
-            let count = error.problems.count
-            Output.err("\(path): \(count) problem\(count == 1 ? "" : "s")\n")
+            Output.err(error.description + "\n")  // only problem lines, so tools can parse every line
             return 65
         }
     }

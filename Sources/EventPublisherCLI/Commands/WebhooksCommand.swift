@@ -71,7 +71,8 @@ enum WebhooksCommand {
     // MARK: Subcommands
 
     static func list(_ arguments: [String]) -> Int32 {
-        command("list", arguments, allowed: commonFlags.union(["--search", "--json"]), positionals: 0...0) { args, store in
+        let allowed = commonFlags.union(["--search", "--json"])
+        return command("list", arguments, allowed: allowed, positionals: 0...0) { args, store in
             let webhooks = try store.webhooks(matching: args.value("--search"))
             Output.out(args.has("--json") ? WebhooksOutput.json(webhooks) + "\n" : WebhooksOutput.table(webhooks))
             return 0
@@ -79,7 +80,8 @@ enum WebhooksCommand {
     }
 
     static func show(_ arguments: [String]) -> Int32 {
-        command("show", arguments, allowed: commonFlags.union(["--tenant", "--json"]), positionals: 1...1) { args, store in
+        let allowed = commonFlags.union(["--tenant", "--json"])
+        return command("show", arguments, allowed: allowed, positionals: 1...1) { args, store in
             guard let webhook = try find(args, store) else { return 1 }
             Output.out(args.has("--json") ? WebhooksOutput.json(webhook) + "\n" : WebhooksOutput.details(webhook))
             return 0
@@ -127,7 +129,8 @@ enum WebhooksCommand {
         return command(name, arguments, allowed: commonFlags.union(["--tenant"]), positionals: 1...1) { args, store in
             guard let webhook = try find(args, store) else { return 1 }
             let stored = try store.setActive(id: webhook.id, isActive)
-            Output.out("\(isActive ? "enabled" : "disabled") webhook \(stored.name) (id \(stored.id), tenant \(stored.tenant))\n")
+            let verb = isActive ? "enabled" : "disabled"
+            Output.out("\(verb) webhook \(stored.name) (id \(stored.id), tenant \(stored.tenant))\n")
             return 0
         }
     }
@@ -162,7 +165,8 @@ enum WebhooksCommand {
                 let flag = WebhooksDraftEditor.flag(for: problem.field).map { " (\($0))" } ?? ""
                 Output.err("\(problem.field): \(problem.message)\(flag)\n")
             }
-            Output.err("\(prefix): webhook not saved, \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s")\n")
+            let count = error.problems.count
+            Output.err("\(prefix): webhook not saved, \(count) problem\(count == 1 ? "" : "s")\n")
             return 65
         } catch let error as WebhooksDraftEditor.Problem {
             Output.err("\(prefix): \(error.message)\n")
@@ -200,7 +204,8 @@ enum WebhooksCommand {
                 let changes = try store.applyConfiguration(webhooks: configuration.webhooks,
                                                            tenants: configuration.tenants.map(TenantRecord.init))
                 for conflict in changes.conflicts {
-                    Output.err("\(prefix): warning: YAML webhook \(conflict) ignored: a CLI/API webhook has that name\n")
+                    Output.err("\(prefix): warning: YAML webhook \(conflict) ignored: "
+                               + "a CLI/API webhook has that name\n")
                 }
             }
             return store

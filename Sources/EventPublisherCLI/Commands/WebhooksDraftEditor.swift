@@ -60,9 +60,12 @@ enum WebhooksDraftEditor {
         }
 
         if args.has("--no-signing-secret") { draft.signingSecret = nil }
-        if let signing = args.value("--signing-secret") { draft.signingSecret = try secret("--signing-secret", signing) }
+        if let signing = args.value("--signing-secret") {
+            draft.signingSecret = try secret("--signing-secret", signing)
+        }
         if args.has("--subscribe-all") || args.has("--no-subscribe-all") {
-            draft.subscribesToAllEvents = args.options.last { $0.flag.hasSuffix("subscribe-all") }?.flag == "--subscribe-all"
+            let last = args.options.last { $0.flag.hasSuffix("subscribe-all") }
+            draft.subscribesToAllEvents = last?.flag == "--subscribe-all"
         }
         if args.has("--event") || args.has("--events") {
             draft.events = args.values("--event") + args.values("--events").flatMap(list)

@@ -35,10 +35,12 @@ enum WebhooksOutput {
             ("serves", safe.tenant != "main" ? safe.tenant
                 : safe.servesAllTenants ? "all tenants"
                 : safe.tenants.isEmpty ? "main" : safe.tenants.joined(separator: ", ")),
-            ("headers", safe.headers.isEmpty ? "none" : safe.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; ")),
+            ("headers", safe.headers.isEmpty
+                ? "none" : safe.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; ")),
             ("auth", auth(safe.auth)),
             ("signing secret", safe.signingSecret ?? "none"),
-            ("events", safe.subscribesToAllEvents ? "all (subscribe_all)" : safe.events.map(\.rawValue).joined(separator: ", ")),
+            ("events", safe.subscribesToAllEvents
+                ? "all (subscribe_all)" : safe.events.map(\.rawValue).joined(separator: ", ")),
         ]
         if safe.description.isEmpty { lines.removeAll { $0.0 == "description" } }
         let width = lines.map(\.0.count).max() ?? 0
@@ -88,7 +90,8 @@ enum WebhooksOutput {
             "tenants": .array(safe.tenants.map { .string($0) }), "url": .string(safe.url),
             "headers": .array(safe.headers.map { .object(["name": .string($0.name), "value": .string($0.value)]) }),
             "auth": .object(auth), "signing_secret": .optional(safe.signingSecret),
-            "subscribe_all": .bool(safe.subscribesToAllEvents), "events": .array(safe.events.map { .string($0.rawValue) }),
+            "subscribe_all": .bool(safe.subscribesToAllEvents),
+            "events": .array(safe.events.map { .string($0.rawValue) }),
             "origin": .string(safe.origin.rawValue),
         ])
     }

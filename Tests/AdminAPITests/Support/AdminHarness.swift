@@ -75,7 +75,9 @@ struct Reply {
 
 /// JSON parsing for tests (Foundation → JSONValue).
 enum TestJSON {
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue { convert(try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) }
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        convert(try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]))
+    }
 
     static func convert(_ any: Any) -> JSONValue {
         switch any {

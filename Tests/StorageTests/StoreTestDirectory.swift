@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fresh directory per test, removed when the value is released; real files, no mocks.
-final class TemporaryDirectory: @unchecked Sendable {
+final class StoreTestDirectory: @unchecked Sendable {
     // @unchecked: immutable after init.
     let url: URL
 

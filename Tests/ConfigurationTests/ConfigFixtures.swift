@@ -2,7 +2,7 @@ import Foundation
 
 /// Paths into the repository's `fixtures/config/` and `docs/`, found from this file's location
 /// (SwiftPM resources cannot reach outside a target).
-enum Fixtures {
+enum ConfigFixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 

@@ -1,1 +1,0 @@
-// EndToEndTests: tests for EndToEnd land with its issue.

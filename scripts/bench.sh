@@ -173,9 +173,10 @@ EOF
         sleep 0.5
     done
     stop_bg "$daemon"; stop_bg "$replay"; stop_bg "$sink"
+    local store_bytes; store_bytes=$(cat "$dir"/store.sqlite* 2>/dev/null | wc -c)
     "$BENCH" e2e-report --file "$CAPTURE" --config "$dir/config.yaml" --loops "$loops" --sent "$dir/sent.tsv" \
         --record "$dir/sink.tsv" --label "e2e_$rate" \
-        --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}')" | tee -a "$RESULTS"
+        --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') store_bytes=$store_bytes" | tee -a "$RESULTS"
 }
 if ! want e2e; then
     :
@@ -191,6 +192,58 @@ else
         log "end-to-end at 1,000 events/s (one pass, ~26 s)"; e2e 1000 1
         log "end-to-end at 10,000 events/s (four passes, ~10 s)"; e2e 10000 4
     fi
+fi
+
+# 4b. The daemon's RSS with 10,000 live calls: the generated stream up to the message at which the
+# in-process run counted 10,000 live calls, paced at 50,000 events/s, into `event-publisher run`
+# with no webhook (correlation state only; no deliveries), then RSS once the input is processed.
+daemon_memory() {
+    local dir=$RUN/daemon-memory upto
+    mkdir -p "$dir"
+    upto=$(sed -n 's/.*bench=memory_live.* messages_at_target=\([0-9]*\).*/\1/p' "$RESULTS" | tail -1)
+    [ -n "$upto" ] && [ "$upto" -gt 0 ] || upto=600000
+    cat > "$dir/config.yaml" <<EOF
+ami:
+  host: 127.0.0.1
+  port: $AMI_PORT
+  username: bench
+  secret: bench
+store:
+  path: $dir/store.sqlite
+admin:
+  listen: "127.0.0.1:$ADMIN_PORT"
+  token: bench-token
+numbers:
+  internal: '^[0-9]{2,6}$'
+EOF
+    start_bg "$dir/replay.log" python3 "$SHARED/ami-replay-server" "$LIVE" --port "$AMI_PORT" --rate 50000 \
+        --max-events "$upto" --on-end hold
+    local replay=$BG_PID
+    wait_port "$AMI_PORT"
+    start_bg "$dir/daemon.log" "$BIN/event-publisher" run --config "$dir/config.yaml"
+    local daemon=$BG_PID
+    local deadline=$(( $(date +%s) + upto / 50000 + 90 )) rss=0 hwm=0 cpu=-1 prev=-2 quiet=0
+    # Until the server has sent everything (it prints one line at the end of the stream) ...
+    until grep -q '^conn=' "$dir/replay.log" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; do
+        kill -0 "$daemon" 2>/dev/null || break
+        sleep 0.5
+    done
+    # ... and the daemon's CPU time has stopped moving for 2 s (its backlog is processed).
+    while [ "$quiet" -lt 4 ] && [ "$(date +%s)" -lt "$deadline" ] && kill -0 "$daemon" 2>/dev/null; do
+        cpu=$(awk '{print $14 + $15}' "/proc/$daemon/stat" 2>/dev/null || echo -1)
+        if [ "$cpu" = "$prev" ]; then quiet=$((quiet + 1)); else quiet=0; prev=$cpu; fi
+        sleep 0.5
+    done
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status" 2>/dev/null || echo 0)
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status" 2>/dev/null || echo 0)
+    stop_bg "$daemon"; stop_bg "$replay"
+    echo "RESULT bench=memory_daemon messages=$upto rate=50000" \
+         "rss_mib=$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" \
+         "hwm_mib=$(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}')" | tee -a "$RESULTS"
+}
+if want memory && [ "${SKIP_E2E:-0}" != 1 ] && [ "$HAVE_DAEMON" = 1 ]; then
+    log "daemon RSS with 10,000 live calls (generated stream at 50,000 events/s, no webhook)"
+    daemon_memory
 fi
 
 # 5. The table.

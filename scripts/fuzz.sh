@@ -30,7 +30,7 @@ case "$TARGET" in
     build) for p in FuzzAMIDecoder FuzzConfigLoader FuzzAdminJSON; do build "$p"; done; exit 0 ;;
     *) echo "unknown target $TARGET" >&2; exit 64 ;;
 esac
-build "$PRODUCT"
+[ "${FUZZ_SKIP_BUILD:-0}" = 1 ] || build "$PRODUCT"
 BIN="$SCRATCH/release/$PRODUCT"
 mkdir -p "$SCRATCH/corpus/$TARGET" "$SCRATCH/artifacts/$TARGET"
 # -rss_limit_mb: unbounded memory is a finding; -timeout: a hang is a finding.

@@ -14,10 +14,13 @@ extension CallCorrelator {
     mutating func ensureBridge(_ id: String, _ message: AMIMessage, prefix: String = "") {
         if state.bridges[id] == nil { state.bridges[id] = BridgeRecord(id: id) }
         if let type = nonEmpty(message[prefix + "BridgeType"]) { state.bridges[id]!.type = type }
-        if let technology = nonEmpty(message[prefix + "BridgeTechnology"]) { state.bridges[id]!.technology = technology }
+        if let technology = nonEmpty(message[prefix + "BridgeTechnology"]) {
+            state.bridges[id]!.technology = technology
+        }
     }
 
-    mutating func handleBridgeEnter(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleBridgeEnter(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput)
+    {
         guard let bridgeID = nonEmpty(message["BridgeUniqueid"]),
             let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
         else { return }
@@ -44,13 +47,15 @@ extension CallCorrelator {
     }
 
     mutating func handleBridgeDestroy(_ message: AMIMessage) {
-        guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let bridge = state.bridges.removeValue(forKey: bridgeID)
+        guard let bridgeID = nonEmpty(message["BridgeUniqueid"]),
+            let bridge = state.bridges.removeValue(forKey: bridgeID)
         else { return }
         for member in bridge.memberIDs { state.channels[member]?.bridgeIDs.removeAll { $0 == bridgeID } }
     }
 
     /// `BridgeMerge`: every member of the `From` bridge moves to the `To` bridge.
-    mutating func handleBridgeMerge(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleBridgeMerge(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput)
+    {
         guard let toID = nonEmpty(message["ToBridgeUniqueid"]), let fromID = nonEmpty(message["FromBridgeUniqueid"])
         else { return }
         ensureBridge(toID, message, prefix: "To")
@@ -66,7 +71,9 @@ extension CallCorrelator {
 
     /// Re-evaluates the peers of every real leg reachable from a bridge and publishes `connected`
     /// for each leg whose peer changed.
-    mutating func updateConnections(around bridgeID: String, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func updateConnections(
+        around bridgeID: String, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         let legs = realLegs(reachableFrom: [bridgeID], excluding: nil)
         guard legs.count >= 2 else { return }
         for legID in legs {
@@ -78,7 +85,9 @@ extension CallCorrelator {
         }
     }
 
-    mutating func connect(_ legID: String, to peerID: String, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func connect(
+        _ legID: String, to peerID: String, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         publishStart(legID, at: instant, into: &out)
         publishStart(peerID, at: instant, into: &out)
         guard state.channels[legID]!.phase == .live else { return }

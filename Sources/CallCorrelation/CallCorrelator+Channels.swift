@@ -13,7 +13,9 @@ extension CallCorrelator {
     ) -> String? {
         guard let id = snapshot.uniqueID else { return nil }
         if state.channels[id] != nil {
-            if refresh { refreshChannel(id, from: snapshot, at: instant, into: &out) } else {
+            if refresh {
+                refreshChannel(id, from: snapshot, at: instant, into: &out)
+            } else {
                 state.channels[id]!.lastActivity = instant
             }
             return id
@@ -153,7 +155,8 @@ extension CallCorrelator {
         }
     }
 
-    mutating func handleNewCallerID(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleNewCallerID(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput)
+    {
         let snapshot = ChannelSnapshot(message)
         guard let id = observe(snapshot, at: instant, create: true, into: &out) else { return }
         let leg = state.channels[id]!
@@ -170,7 +173,7 @@ extension CallCorrelator {
         state.channels[id]!.displayName = newName
         state.channels[id]!.callerIDNum = snapshot.callerIDNum
         state.channels[id]!.callerIDName = newName
-        state.channels[id]!.isExternal = classifier.isExternal(newNumber)
+        state.channels[id]!.isExternal = classifier.isExternal(number: newNumber, channel: leg.name)
         emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
     }
 
@@ -256,7 +259,9 @@ extension CallCorrelator {
         state.channels[id] = record
         if record.isRealLeg {
             if record.phase == .pending { publishStart(id, at: instant, into: &out) }
-            if state.channels[id]!.phase == .live { finishLeg(id, at: instant, reconstructed: reconstructed, into: &out) }
+            if state.channels[id]!.phase == .live {
+                finishLeg(id, at: instant, reconstructed: reconstructed, into: &out)
+            }
         }
         let callID = record.callID
         state.calls[callID]!.liveChannelCount -= 1
@@ -285,11 +290,12 @@ extension CallCorrelator {
             call.dialedNumber = nonEmptyExten(leg.initialExten)
         } else {
             leg.role = .callee
-            leg.number = leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
+            leg.number =
+                leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
                 ?? endpointName(ofChannel: leg.name)
         }
         leg.displayName = leg.callerIDName
-        leg.isExternal = classifier.isExternal(leg.number)
+        leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
         leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
         leg.phase = .live
         if call.tenant == nil {
@@ -358,7 +364,9 @@ func nonEmptyExten(_ exten: String?) -> String? {
 /// `1101` → `1101`).
 func dialedPart(_ dialString: String?) -> String? {
     guard let dialString, !dialString.isEmpty else { return nil }
-    if let slash = dialString.lastIndex(of: "/") { return nonEmpty(String(dialString[dialString.index(after: slash)...])) }
+    if let slash = dialString.lastIndex(of: "/") {
+        return nonEmpty(String(dialString[dialString.index(after: slash)...]))
+    }
     return dialString
 }
 

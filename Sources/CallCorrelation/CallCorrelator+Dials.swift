@@ -7,7 +7,9 @@ extension CallCorrelator {
         let source = observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
         guard let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: true, into: &out)
         else { return }
-        if state.channels[dest]!.dialString == nil { state.channels[dest]!.dialString = nonEmpty(message["DialString"]) }
+        if state.channels[dest]!.dialString == nil {
+            state.channels[dest]!.dialString = nonEmpty(message["DialString"])
+        }
         state.channels[dest]!.wasDialled = true
         if let source {
             if state.channels[source]!.isLocal, !state.channels[source]!.dialedChannelIDs.contains(dest) {
@@ -23,8 +25,9 @@ extension CallCorrelator {
 
     mutating func handleDialEnd(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         let source = observe(ChannelSnapshot(message), at: instant, create: false, refresh: false, into: &out)
-        let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: false, refresh: false,
-                           into: &out)
+        let dest = observe(
+            ChannelSnapshot(message, prefix: "Dest"), at: instant, create: false, refresh: false,
+            into: &out)
         guard let status = nonEmpty(message["DialStatus"])?.uppercased() else { return }
         let forward = nonEmpty(message["Forward"])
         if let dest {

@@ -5,7 +5,9 @@ import CallEvents
 /// (`queue_joined`, `queue_left`, `queue_abandoned`) and `data.queue`; members ring through Local
 /// pairs, so the real agent phone is found behind them.
 extension CallCorrelator {
-    mutating func handleQueueCallerJoin(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleQueueCallerJoin(
+        _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         guard let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out),
             state.channels[id]!.isRealLeg, state.channels[id]!.phase != .ended
         else { return }
@@ -14,11 +16,15 @@ extension CallCorrelator {
         let position = message["Position"].flatMap { Int($0) }
         let callID = state.channels[id]!.callID
         state.calls[callID]!.queue = QueueVisit(name: name, joinedAt: instant, position: position)
-        let change: JSONValue = ["reason": "queue_joined", "queue": .string(name), "position": position.map { .int(Int64($0)) } ?? .null]
+        let change: JSONValue = [
+            "reason": "queue_joined", "queue": .string(name), "position": position.map { .int(Int64($0)) } ?? .null,
+        ]
         emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
     }
 
-    mutating func handleQueueCallerLeave(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleQueueCallerLeave(
+        _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         guard let id = observe(ChannelSnapshot(message), at: instant, create: false, into: &out),
             state.channels[id]!.phase == .live
         else { return }

@@ -66,13 +66,19 @@ extension CallCorrelator {
 
     /// Finishes legs (and forgets Local halves) with no event since before `instant`, and forgets
     /// ended channels and calls that ended before `endedBefore` (default: `instant`).
-    public mutating func expire(before instant: EventInstant, forgettingEndedBefore endedBefore: EventInstant? = nil)
+    public mutating func expire(
+        before instant: EventInstant, forgettingEndedBefore endedBefore: EventInstant? = nil
+    )
         -> CorrelationOutput
     {
         var out = CorrelationOutput()
-        let stale = state.channels.values.filter { !$0.hungUp && $0.lastActivity < instant }.sorted { $0.order < $1.order }
+        let stale = state.channels.values.filter { !$0.hungUp && $0.lastActivity < instant }.sorted {
+            $0.order < $1.order
+        }
         for record in stale {
-            if record.isRealLeg { out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID)) }
+            if record.isRealLeg {
+                out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID))
+            }
             endChannel(record.uniqueID, at: max(record.lastActivity, instant), into: &out)
         }
         let cutoff = endedBefore ?? instant
@@ -84,8 +90,9 @@ extension CallCorrelator {
     /// The shell's timer tick: expires legs silent for `legExpirySeconds` and forgets what ended
     /// more than `lateEventGraceSeconds` ago.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput {
-        expire(before: now.adding(seconds: -configuration.legExpirySeconds),
-               forgettingEndedBefore: now.adding(seconds: -configuration.lateEventGraceSeconds))
+        expire(
+            before: now.adding(seconds: -configuration.legExpirySeconds),
+            forgettingEndedBefore: now.adding(seconds: -configuration.lateEventGraceSeconds))
     }
 
     /// End of input (a replay reached the end of its capture): every remaining leg finishes,
@@ -94,7 +101,9 @@ extension CallCorrelator {
         var out = CorrelationOutput()
         let remaining = state.channels.values.filter { !$0.hungUp }.sorted { $0.order < $1.order }
         for record in remaining {
-            if record.isRealLeg { out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID)) }
+            if record.isRealLeg {
+                out.diagnostics.append(.legExpired(uniqueID: record.uniqueID, callID: record.callID))
+            }
             endChannel(record.uniqueID, at: instant, into: &out)
         }
         return out

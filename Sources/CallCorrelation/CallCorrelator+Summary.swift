@@ -27,7 +27,9 @@ extension CallCorrelator {
         for id in call.channelIDs {
             guard let record = state.channels.removeValue(forKey: id) else { continue }
             state.endedChannels[id] = instant
-            if record.isLocal, state.localChannelIDByName[record.name] == id { state.localChannelIDByName[record.name] = nil }
+            if record.isLocal, state.localChannelIDByName[record.name] == id {
+                state.localChannelIDByName[record.name] = nil
+            }
             for bridgeID in record.bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
             if state.callIDByLinkedID[record.linkedID] == callID { state.callIDByLinkedID[record.linkedID] = nil }
         }
@@ -39,8 +41,10 @@ extension CallCorrelator {
 
     func externalParties(of call: CallRecord) -> [JSONValue] {
         publishedLegs(of: call).filter(\.isExternal).map { leg in
-            ["leg_id": .string(leg.uniqueID), "role": .string(leg.role.rawValue), "number": .string(leg.number),
-             "name": .optional(leg.displayName), "call_id": .string(call.id)]
+            [
+                "leg_id": .string(leg.uniqueID), "role": .string(leg.role.rawValue), "number": .string(leg.number),
+                "name": .optional(leg.displayName), "call_id": .string(call.id),
+            ]
         }
     }
 
@@ -73,9 +77,10 @@ extension CallCorrelator {
         data["external_party"] = allExternals.first ?? .null
         data["external_parties"] = .array(allExternals)
         data["outcome"] = .string(outcome)
-        data["answered_by"] = answeredBy.map { peer in
-            ["leg_id": .string(peer.uniqueID), "number": .string(peer.number), "name": .optional(peer.displayName)]
-        } ?? .null
+        data["answered_by"] =
+            answeredBy.map { peer in
+                ["leg_id": .string(peer.uniqueID), "number": .string(peer.number), "name": .optional(peer.displayName)]
+            } ?? .null
         data["transfers"] = .array(call.transfers)
         data["transferred"] = .bool(!call.transfers.isEmpty)
         data["voicemail_mailbox"] = .optional(call.voicemailMailbox)
@@ -162,7 +167,9 @@ extension CallCorrelator {
 
     /// `MessageWaiting` after a message was left carries the caller's channel (ami-reference §2.9):
     /// `voicemail_received` in that call. Without a channel, a rising `New` count is a message too.
-    mutating func handleMessageWaiting(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleMessageWaiting(
+        _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         guard let mailbox = nonEmpty(message["Mailbox"]) else { return }
         let newCount = message["New"].flatMap { Int($0) }
         let oldCount = message["Old"].flatMap { Int($0) }
@@ -181,15 +188,20 @@ extension CallCorrelator {
             state.calls[callID]!.voicemailMailbox = mailbox
             if leg.isRealLeg { publishStart(id, at: instant, into: &out) }
             // The channel that left the message, or (a Local half ran VoiceMail) the call's caller.
-            let caller = leg.isRealLeg ? state.channels[id]! : state.calls[callID]!.callerLegID.flatMap { state.channels[$0] }
+            let caller =
+                leg.isRealLeg ? state.channels[id]! : state.calls[callID]!.callerLegID.flatMap { state.channels[$0] }
             for (key, value) in callData(callID) { data[key] = value }
-            data["caller"] = caller.map { caller in
-                ["leg_id": .string(caller.uniqueID), "number": .string(caller.number),
-                 "name": .optional(caller.displayName)]
-            } ?? .null
+            data["caller"] =
+                caller.map { caller in
+                    [
+                        "leg_id": .string(caller.uniqueID), "number": .string(caller.number),
+                        "name": .optional(caller.displayName),
+                    ]
+                } ?? .null
             data["message_file"] = .optional(leg.voicemailFile)
             let answered = leg.answeredAt ?? leg.createdAt
-            data["duration_seconds"] = .double(roundedSeconds((leg.voicemailStoredAt ?? instant).seconds(since: answered)))
+            data["duration_seconds"] = .double(
+                roundedSeconds((leg.voicemailStoredAt ?? instant).seconds(since: answered)))
             emitCallEvent(.voicemailReceived, callID: callID, data: data, at: instant, into: &out)
         } else if nonEmpty(message["Uniqueid"]) == nil, let newCount, let previous, newCount > previous {
             data["call_id"] = .null

@@ -4,7 +4,9 @@ import CallEvents
 /// Transfers (ami-reference §2.6), hold (§2.7) and recording: `updated` events on the legs
 /// involved. Transfers that join two calls link them through `related_call_ids`.
 extension CallCorrelator {
-    mutating func handleBlindTransfer(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
+    mutating func handleBlindTransfer(
+        _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+    ) {
         guard message["Result"]?.lowercased() == "success" else { return }
         let transferer = nonEmpty(message["TransfererUniqueid"])
         let transferee = nonEmpty(message["TransfereeUniqueid"])
@@ -24,8 +26,10 @@ extension CallCorrelator {
         _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
     ) {
         guard message["Result"]?.lowercased() == "success" else { return }
-        let ids = ["OrigTransfererUniqueid", "SecondTransfererUniqueid", "TransfereeUniqueid", "TransferTargetUniqueid"]
-            .map { nonEmpty(message[$0]) }
+        let ids = [
+            "OrigTransfererUniqueid", "SecondTransfererUniqueid", "TransfereeUniqueid", "TransferTargetUniqueid",
+        ]
+        .map { nonEmpty(message[$0]) }
         let change: JSONValue = [
             "reason": "transfer_attended",
             "transferer_leg_id": .optional(ids[0]),

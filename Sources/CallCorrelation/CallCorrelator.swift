@@ -65,8 +65,9 @@ public struct CallCorrelator: Sendable {
             "MusicOnHoldStart", "MusicOnHoldStop", "LocalBridge", "LocalOptimizationBegin",
             "LocalOptimizationEnd", "FullyBooted", "SuccessfulAuth", "AgentDump", "QueueMemberAdded",
             "QueueMemberRemoved", "QueueMemberPause", "Registry", "PeerStatus", "ContactStatus",
-            "OriginateResponse", "NewAccountCode", "BridgeVideoSourceUpdate":
-            if name == "NewAccountCode" { handleSnapshotRefresh(message, at: instant) }
+            "OriginateResponse", "BridgeVideoSourceUpdate":
+            break
+        case "NewAccountCode": handleSnapshotRefresh(message, at: instant)
         case "RTCPSent", "RTCPReceived": if configuration.rating.enabled { handleRTCP(message, at: instant) }
         case "Newchannel": handleNewchannel(message, at: instant, into: &out)
         case "Newstate": handleNewstate(message, at: instant, into: &out)

@@ -19,7 +19,9 @@ extension QualityFacts {
             let localLost = max(0, Int(fields["lp"] ?? 0)), remoteLost = max(0, Int(fields["rlp"] ?? 0))
             lostPackets = localLost + remoteLost
             var worst = 0.0
-            if let rxCount, rxCount + localLost > 0 { worst = max(worst, Double(localLost) / Double(rxCount + localLost)) }
+            if let rxCount, rxCount + localLost > 0 {
+                worst = max(worst, Double(localLost) / Double(rxCount + localLost))
+            }
             if let txCount, txCount + remoteLost > 0 {
                 worst = max(worst, Double(remoteLost) / Double(txCount + remoteLost))
             }

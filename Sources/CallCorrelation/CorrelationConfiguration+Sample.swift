@@ -13,7 +13,8 @@ extension CorrelationConfiguration {
         rating: RatingConfiguration(
             enabled: false, currency: "USD",
             plans: [
-                RatePlan(prefix: "+1555", direction: .outbound, perMinute: 0.02, minimumSeconds: 30,
-                         incrementSeconds: 6, connectionFee: 0.01)
+                RatePlan(
+                    prefix: "+1555", direction: .outbound, perMinute: 0.02, minimumSeconds: 30,
+                    incrementSeconds: 6, connectionFee: 0.01)
             ]))
 }

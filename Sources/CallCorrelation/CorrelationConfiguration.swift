@@ -12,15 +12,22 @@ public struct CorrelationConfiguration: Sendable, Hashable {
     /// RTCP after Hangup; CDR batch mode up to 300 s — ami-reference P3) are recognised and ignored
     /// instead of starting a new call. Forgotten by `expireStale(now:)`.
     public var lateEventGraceSeconds: Double
+    /// Optional regex on channel names that identifies trunks (e.g. `^(PJSIP|IAX2)/carrier`): a leg on
+    /// a matching channel is external whatever its number says — an anonymous or non-numeric caller
+    /// ID on a trunk is still an external party. `nil`: decided by the number alone.
+    public var trunkChannelPattern: String?
 
-    public init(tenants: [TenantRule] = [], internalNumberPattern: String = "^[0-9]{2,6}$",
-                rating: RatingConfiguration = RatingConfiguration(), legExpirySeconds: Double = 4 * 3600,
-                lateEventGraceSeconds: Double = 600) {
+    public init(
+        tenants: [TenantRule] = [], internalNumberPattern: String = "^[0-9]{2,6}$",
+        rating: RatingConfiguration = RatingConfiguration(), legExpirySeconds: Double = 4 * 3600,
+        lateEventGraceSeconds: Double = 600, trunkChannelPattern: String? = nil
+    ) {
         self.tenants = tenants
         self.internalNumberPattern = internalNumberPattern
         self.rating = rating
         self.legExpirySeconds = legExpirySeconds
         self.lateEventGraceSeconds = lateEventGraceSeconds
+        self.trunkChannelPattern = trunkChannelPattern
     }
 
     public static let mainTenant = "main"
@@ -66,8 +73,10 @@ public struct RatePlan: Sendable, Hashable {
     public var incrementSeconds: Int
     public var connectionFee: Double
 
-    public init(prefix: String, direction: Direction = .outbound, perMinute: Double, minimumSeconds: Int = 1,
-                incrementSeconds: Int = 1, connectionFee: Double = 0) {
+    public init(
+        prefix: String, direction: Direction = .outbound, perMinute: Double, minimumSeconds: Int = 1,
+        incrementSeconds: Int = 1, connectionFee: Double = 0
+    ) {
         self.prefix = prefix
         self.direction = direction
         self.perMinute = perMinute

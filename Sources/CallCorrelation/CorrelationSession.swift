@@ -33,7 +33,9 @@ public struct CorrelationSession: Sendable {
     /// Timer tick of the shell: expires legs silent for longer than the configured expiry.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput { correlator.expireStale(now: now) }
 
-    public static func instant(of message: AMIMessage, receivedAt: EventInstant?, after last: EventInstant) -> EventInstant {
+    public static func instant(
+        of message: AMIMessage, receivedAt: EventInstant?, after last: EventInstant
+    ) -> EventInstant {
         if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text) { return max(stamped, last) }
         if let receivedAt { return max(receivedAt, last) }
         return last

@@ -30,7 +30,9 @@ enum LegRole: String, Sendable {
 
 /// Published leg state (event-model.md): ringing | up | on_hold | down.
 enum LegState: String, Sendable {
-    case ringing, up, onHold = "on_hold", down
+    case ringing, up
+    case onHold = "on_hold"
+    case down
 }
 
 /// Where a real channel is in its published life.

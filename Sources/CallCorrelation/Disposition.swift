@@ -1,6 +1,8 @@
 /// How a leg ended (event-model.md `finished`).
 enum Disposition: String, Sendable {
-    case answered, voicemail, noAnswer = "no_answer", busy, cancelled, failed
+    case answered, voicemail
+    case noAnswer = "no_answer"
+    case busy, cancelled, failed
 }
 
 extension CallCorrelator {

@@ -5,6 +5,7 @@
 /// (issue 3), so "external" is a property of the number, not of the channel name.
 struct PartyClassifier: Sendable {
     private let internalPattern: CompiledPattern
+    private let trunkPattern: CompiledPattern?
     private let tenantRules: [(rule: TenantRule, pattern: CompiledPattern?)]
     /// Channel variables the tenant rules look at (the engine keeps only these from VarSet).
     let tenantVariableNames: Set<String>
@@ -12,6 +13,7 @@ struct PartyClassifier: Sendable {
 
     init(configuration: CorrelationConfiguration) {
         internalPattern = CompiledPattern(configuration.internalNumberPattern)
+        trunkPattern = configuration.trunkChannelPattern.map(CompiledPattern.init)
         var rules: [(TenantRule, CompiledPattern?)] = []
         var variables: Set<String> = []
         for rule in configuration.tenants {
@@ -30,6 +32,7 @@ struct PartyClassifier: Sendable {
         tenantRules = rules
         tenantVariableNames = variables
         if !internalPattern.isValid { diagnostics.append(.invalidPattern(configuration.internalNumberPattern)) }
+        if let trunkPattern, !trunkPattern.isValid { diagnostics.append(.invalidPattern(trunkPattern.source)) }
     }
 
     /// Internal when the whole number matches `numbers.internal`.
@@ -47,6 +50,12 @@ struct PartyClassifier: Sendable {
             return false
         }
         return digits >= 3
+    }
+
+    /// Whether a leg is an external party: its channel is a configured trunk, or its number is external.
+    func isExternal(number: String, channel: String) -> Bool {
+        if let trunkPattern, trunkPattern.matches(channel) { return true }
+        return isExternal(number)
     }
 
     /// The first rule that matches the channel wins; `main` owns the rest.

@@ -18,13 +18,15 @@ enum EventSamples {
     }
 
     static func caller(state: String, answered: Bool = true, ended: Bool = false) -> JSONValue {
-        leg(id: "1796415068.12", role: "caller", channel: "IAX2/1001-3825", number: "1001", name: "Alice Anders",
+        leg(
+            id: "1796415068.12", role: "caller", channel: "IAX2/1001-3825", number: "1001", name: "Alice Anders",
             state: state, external: false, startedAt: "2026-12-04T20:11:08.073Z",
             answeredAt: answered ? "2026-12-04T20:11:12.085Z" : nil, endedAt: ended ? "2026-12-04T20:11:18.107Z" : nil)
     }
 
     static func callee(state: String, answered: Bool = true, ended: Bool = false) -> JSONValue {
-        leg(id: "1796415068.13", role: "callee", channel: "IAX2/carrier-14467", number: "+15557654321", name: nil,
+        leg(
+            id: "1796415068.13", role: "callee", channel: "IAX2/carrier-14467", number: "+15557654321", name: nil,
             state: state, external: true, startedAt: "2026-12-04T20:11:08.074Z",
             answeredAt: answered ? "2026-12-04T20:11:12.083Z" : nil, endedAt: ended ? "2026-12-04T20:11:18.108Z" : nil)
     }
@@ -37,8 +39,10 @@ enum EventSamples {
         ]
     }
 
-    static func envelope(_ name: EventName, sequence: Int, timestamp: String, data: [String: JSONValue],
-                         callID: String = callID) -> JSONValue {
+    static func envelope(
+        _ name: EventName, sequence: Int, timestamp: String, data: [String: JSONValue],
+        callID: String = callID
+    ) -> JSONValue {
         [
             "id": .string("evt_\(callID)_\(sequence)"), "type": .string(name.rawValue),
             "timestamp": .string(timestamp), "tenant": "acme", "sequence": .int(Int64(sequence)), "data": .object(data),
@@ -69,7 +73,8 @@ enum EventSamples {
                 answeredAt: "2026-12-04T20:11:22.092Z")
             let data: [String: JSONValue] = [
                 "call_id": "1796415082.14", "related_call_ids": [], "direction": "inbound",
-                "from": ["number": "+15559876543", "name": "Quinn Buyer"], "to": ["number": "+18005550101", "name": nil],
+                "from": ["number": "+15559876543", "name": "Quinn Buyer"],
+                "to": ["number": "+18005550101", "name": nil],
                 "dialed_number": "+18005550101",
                 "queue": [
                     "name": "acme-support", "joined_at": "2026-12-04T20:11:22.115Z", "left_at": nil,
@@ -79,8 +84,9 @@ enum EventSamples {
                 "change": ["reason": "queue_joined", "queue": "acme-support", "position": 1],
                 "started_at": "2026-12-04T20:11:22.091Z", "answered_at": "2026-12-04T20:11:22.092Z", "ended_at": nil,
             ]
-            return envelope(name, sequence: 3, timestamp: "2026-12-04T20:11:22.115Z", data: data,
-                            callID: "1796415082.14")
+            return envelope(
+                name, sequence: 3, timestamp: "2026-12-04T20:11:22.115Z", data: data,
+                callID: "1796415082.14")
         case .callFinished:
             var data = callData(legs: [caller(state: "down", ended: true), callee(state: "up")])
             data["leg"] = caller(state: "down", ended: true)
@@ -98,7 +104,8 @@ enum EventSamples {
         case .customerInteraction:
             var data = callData(legs: [caller(state: "down", ended: true), callee(state: "down", ended: true)])
             let external: JSONValue = [
-                "leg_id": "1796415068.13", "role": "callee", "number": "+15557654321", "name": nil, "call_id": .string(callID),
+                "leg_id": "1796415068.13", "role": "callee", "number": "+15557654321", "name": nil,
+                "call_id": .string(callID),
             ]
             data["external_party"] = external
             data["external_parties"] = [external]
@@ -118,10 +125,12 @@ enum EventSamples {
         case .voicemailReceived:
             let vmCaller = leg(
                 id: "1796415128.29", role: "caller", channel: "IAX2/1001-15113", number: "1001", name: "Alice Anders",
-                state: "up", external: false, startedAt: "2026-12-04T20:12:08.177Z", answeredAt: "2026-12-04T20:12:20.192Z")
+                state: "up", external: false, startedAt: "2026-12-04T20:12:08.177Z",
+                answeredAt: "2026-12-04T20:12:20.192Z")
             let vmCallee = leg(
                 id: "1796415128.30", role: "callee", channel: "IAX2/1002-1434", number: "1002", name: nil,
-                state: "down", external: false, startedAt: "2026-12-04T20:12:08.178Z", endedAt: "2026-12-04T20:12:20.191Z")
+                state: "down", external: false, startedAt: "2026-12-04T20:12:08.178Z",
+                endedAt: "2026-12-04T20:12:20.191Z")
             let data: [String: JSONValue] = [
                 "call_id": "1796415128.29", "related_call_ids": [], "direction": "internal",
                 "from": ["number": "1001", "name": "Alice Anders"], "to": ["number": "1002", "name": nil],
@@ -131,8 +140,9 @@ enum EventSamples {
                 "new_messages": 1, "old_messages": 0, "left_at": "2026-12-04T20:12:27.196Z",
                 "message_file": "/var/spool/asterisk/voicemail/acme/1002/INBOX/msg0000", "duration_seconds": 7.004,
             ]
-            return envelope(name, sequence: 5, timestamp: "2026-12-04T20:12:27.196Z", data: data,
-                            callID: "1796415128.29")
+            return envelope(
+                name, sequence: 5, timestamp: "2026-12-04T20:12:27.196Z", data: data,
+                callID: "1796415128.29")
         case .callRating:
             var data = callData(legs: [caller(state: "down", ended: true), callee(state: "down", ended: true)])
             data["cost"] = [
@@ -144,7 +154,7 @@ enum EventSamples {
                 [
                     "leg_id": "1796415068.12", "number": "1001", "mos": 4.4, "mes": 88.08, "jitter_ms": 0.125,
                     "loss_percent": 0, "rtt_ms": 0.628, "source": "rtpaudioqos",
-                ],
+                ]
             ]
             data["mos"] = 4.4
             data["ended_at"] = "2026-12-04T20:11:18.108Z"

@@ -27,7 +27,9 @@ enum EventSchema {
         ["type": nullable ? ["integer", "null"] : "integer", "description": .string(description)]
     }
 
-    static func boolean(_ description: String) -> JSONValue { ["type": "boolean", "description": .string(description)] }
+    static func boolean(_ description: String) -> JSONValue {
+        ["type": "boolean", "description": .string(description)]
+    }
 
     static func object(
         _ description: String, _ properties: [String: JSONValue], required: [String]? = nil, nullable: Bool = false
@@ -50,7 +52,8 @@ enum EventSchema {
         "One leg: a real channel (phone or trunk), never a Local channel half.",
         [
             "id": string("The channel's Asterisk Uniqueid; stable for the leg's life."),
-            "role": enumeration(["caller", "callee"], "caller: the first leg of the call; callee: every leg it reached."),
+            "role": enumeration(
+                ["caller", "callee"], "caller: the first leg of the call; callee: every leg it reached."),
             "channel": string("Asterisk channel name, e.g. PJSIP/1001-0000002a."),
             "device": string("Channel name without the driver's counter, e.g. PJSIP/1001."),
             "number": string("The leg's number: caller ID of the caller, dialled number of a callee."),
@@ -104,8 +107,10 @@ enum EventSchema {
         "ended_at": nullableString("When this leg hung up.", format: instant),
     ]) { $1 }
 
-    static let legRequired = ["call_id", "leg", "direction", "from", "to", "dialed_number", "queue", "legs",
-                              "related_call_ids", "started_at"]
+    static let legRequired = [
+        "call_id", "leg", "direction", "from", "to", "dialed_number", "queue", "legs",
+        "related_call_ids", "started_at",
+    ]
 
     static func envelope(_ name: EventName, data: JSONValue) -> JSONValue {
         [
@@ -118,7 +123,9 @@ enum EventSchema {
                 "type": ["const": .string(name.rawValue)],
                 "timestamp": string("When it happened at the PBX (ISO 8601, UTC).", format: instant),
                 "tenant": string("The tenant the call belongs to; `main` when no rule claims it."),
-                "sequence": ["type": "integer", "minimum": 1, "description": "Per call, 1, 2, 3, … in emission order."],
+                "sequence": [
+                    "type": "integer", "minimum": 1, "description": "Per call, 1, 2, 3, … in emission order.",
+                ],
                 "data": data,
             ],
             "required": ["id", "type", "timestamp", "tenant", "sequence", "data"],
@@ -127,8 +134,11 @@ enum EventSchema {
     }
 
     static func legEvent(_ name: EventName, extra: [String: JSONValue], required: [String] = []) -> JSONValue {
-        envelope(name, data: object("The leg and a snapshot of its call.", legFields.merging(extra) { $1 },
-                                    required: legRequired + required))
+        envelope(
+            name,
+            data: object(
+                "The leg and a snapshot of its call.", legFields.merging(extra) { $1 },
+                required: legRequired + required))
     }
 
     static let change = object(
@@ -178,95 +188,123 @@ extension EventCatalog {
         typealias S = EventSchema
         switch name {
         case .callStarted:
-            return S.legEvent(name, extra: [
-                "reconstructed": S.boolean("Present and true when the leg was adopted after a reconnect."),
-            ])
+            return S.legEvent(
+                name,
+                extra: [
+                    "reconstructed": S.boolean("Present and true when the leg was adopted after a reconnect.")
+                ])
         case .callConnected:
             return S.legEvent(name, extra: ["peer": S.leg], required: ["peer"])
         case .callUpdated:
             return S.legEvent(name, extra: ["change": S.change], required: ["change"])
         case .callFinished:
-            return S.legEvent(name, extra: [
-                "disposition": S.enumeration(dispositions.map(\.0), "How the leg ended."),
-                "hangup_cause": S.integer("Q.850 hangup cause code from Asterisk.", nullable: true),
-                "hangup_cause_text": S.nullableString("Asterisk's text for the cause."),
-                "hangup_by": S.hangupBy,
-                "ring_seconds": S.number("Seconds from creation to answer (or to the end when unanswered)."),
-                "talk_seconds": S.number("Seconds from the first connect to the end; 0 when never connected."),
-                "reconstructed": S.boolean("True when the end was inferred (the leg vanished during a disconnect)."),
-                "forwarded_to": S.string("Where the leg forwarded the call, when it did."),
-            ], required: ["disposition", "hangup_cause", "hangup_by", "ring_seconds", "talk_seconds", "ended_at"])
+            return S.legEvent(
+                name,
+                extra: [
+                    "disposition": S.enumeration(dispositions.map(\.0), "How the leg ended."),
+                    "hangup_cause": S.integer("Q.850 hangup cause code from Asterisk.", nullable: true),
+                    "hangup_cause_text": S.nullableString("Asterisk's text for the cause."),
+                    "hangup_by": S.hangupBy,
+                    "ring_seconds": S.number("Seconds from creation to answer (or to the end when unanswered)."),
+                    "talk_seconds": S.number("Seconds from the first connect to the end; 0 when never connected."),
+                    "reconstructed": S.boolean(
+                        "True when the end was inferred (the leg vanished during a disconnect)."),
+                    "forwarded_to": S.string("Where the leg forwarded the call, when it did."),
+                ], required: ["disposition", "hangup_cause", "hangup_by", "ring_seconds", "talk_seconds", "ended_at"])
         case .customerInteraction:
-            return S.envelope(name, data: S.object(
-                "Summary of a call with an external party.",
-                S.callFields.merging([
-                    "external_party": S.externalParty,
-                    "external_parties": S.array("Every external party (of linked calls too).", of: S.externalParty),
-                    "outcome": S.enumeration(["answered", "voicemail", "missed", "busy", "failed", "abandoned"],
-                                             "How the call went for the external party."),
-                    "answered_by": S.object("The party that answered the caller, or null.", [
-                        "leg_id": S.string("Leg id."), "number": S.string("Number."), "name": S.nullableString("Name."),
-                    ], nullable: true),
-                    "transfers": S.array("Transfers during the call (the `change` objects).", of: S.change),
-                    "transferred": S.boolean("Whether the call was transferred."),
-                    "voicemail_mailbox": S.nullableString("Mailbox that got a message from this call."),
-                    "started_at": S.string("When the call began.", format: S.instant),
-                    "answered_at": S.nullableString("First time two parties were connected.", format: S.instant),
-                    "ended_at": S.string("When the last leg hung up.", format: S.instant),
-                    "duration_seconds": S.number("From the first leg's creation to the end."),
-                    "wait_seconds": S.number("From the start until someone answered (or the caller gave up)."),
-                    "talk_seconds": S.number("From the caller's first connect to its hang-up."),
-                    "linked_call_ids": S.array("Linked calls this summary also covers.", of: S.string("Call id.")),
-                ]) { $1 },
-                required: ["call_id", "direction", "external_party", "outcome", "answered_by", "queue", "transfers",
-                           "started_at", "ended_at", "duration_seconds", "wait_seconds", "talk_seconds", "legs"]))
+            return S.envelope(
+                name,
+                data: S.object(
+                    "Summary of a call with an external party.",
+                    S.callFields.merging([
+                        "external_party": S.externalParty,
+                        "external_parties": S.array("Every external party (of linked calls too).", of: S.externalParty),
+                        "outcome": S.enumeration(
+                            ["answered", "voicemail", "missed", "busy", "failed", "abandoned"],
+                            "How the call went for the external party."),
+                        "answered_by": S.object(
+                            "The party that answered the caller, or null.",
+                            [
+                                "leg_id": S.string("Leg id."), "number": S.string("Number."),
+                                "name": S.nullableString("Name."),
+                            ], nullable: true),
+                        "transfers": S.array("Transfers during the call (the `change` objects).", of: S.change),
+                        "transferred": S.boolean("Whether the call was transferred."),
+                        "voicemail_mailbox": S.nullableString("Mailbox that got a message from this call."),
+                        "started_at": S.string("When the call began.", format: S.instant),
+                        "answered_at": S.nullableString("First time two parties were connected.", format: S.instant),
+                        "ended_at": S.string("When the last leg hung up.", format: S.instant),
+                        "duration_seconds": S.number("From the first leg's creation to the end."),
+                        "wait_seconds": S.number("From the start until someone answered (or the caller gave up)."),
+                        "talk_seconds": S.number("From the caller's first connect to its hang-up."),
+                        "linked_call_ids": S.array("Linked calls this summary also covers.", of: S.string("Call id.")),
+                    ]) { $1 },
+                    required: [
+                        "call_id", "direction", "external_party", "outcome", "answered_by", "queue", "transfers",
+                        "started_at", "ended_at", "duration_seconds", "wait_seconds", "talk_seconds", "legs",
+                    ]))
         case .voicemailReceived:
-            return S.envelope(name, data: S.object(
-                "A voicemail message was left. The call fields are present when the message is linked to a call.",
-                S.callFields.merging([
-                    "call_id": S.nullableString("The call that left the message, or null."),
-                    "mailbox": S.string("Mailbox, e.g. 1002@acme."),
-                    "caller": S.object("Who left the message, or null.", [
-                        "leg_id": S.string("Leg id."), "number": S.string("Number."), "name": S.nullableString("Name."),
-                    ], nullable: true),
-                    "new_messages": S.integer("New (unheard) messages in the mailbox now.", nullable: true),
-                    "old_messages": S.integer("Old messages in the mailbox now.", nullable: true),
-                    "left_at": S.string("When the mailbox reported the message.", format: S.instant),
-                    "message_file": S.nullableString("Spool path of the recording (VM_MESSAGEFILE)."),
-                    "duration_seconds": S.number(
-                        "Approximate: from the voicemail answer until the message was stored (greeting included).",
-                        nullable: true),
-                ]) { $1 },
-                required: ["call_id", "mailbox", "caller", "new_messages", "old_messages", "left_at"]))
+            return S.envelope(
+                name,
+                data: S.object(
+                    "A voicemail message was left. The call fields are present when the message is linked to a call.",
+                    S.callFields.merging([
+                        "call_id": S.nullableString("The call that left the message, or null."),
+                        "mailbox": S.string("Mailbox, e.g. 1002@acme."),
+                        "caller": S.object(
+                            "Who left the message, or null.",
+                            [
+                                "leg_id": S.string("Leg id."), "number": S.string("Number."),
+                                "name": S.nullableString("Name."),
+                            ], nullable: true),
+                        "new_messages": S.integer("New (unheard) messages in the mailbox now.", nullable: true),
+                        "old_messages": S.integer("Old messages in the mailbox now.", nullable: true),
+                        "left_at": S.string("When the mailbox reported the message.", format: S.instant),
+                        "message_file": S.nullableString("Spool path of the recording (VM_MESSAGEFILE)."),
+                        "duration_seconds": S.number(
+                            "Approximate: from the voicemail answer until the message was stored (greeting included).",
+                            nullable: true),
+                    ]) { $1 },
+                    required: ["call_id", "mailbox", "caller", "new_messages", "old_messages", "left_at"]))
         case .callRating:
-            return S.envelope(name, data: S.object(
-                "Cost and/or voice quality of an ended call.",
-                S.callFields.merging([
-                    "cost": S.object("Cost from the matching rate plan, or null.", [
-                        "currency": S.string("Currency code (rating.currency)."),
-                        "amount": S.number("connection_fee + per_minute × billed_seconds / 60; 0 when unanswered."),
-                        "number": S.string("The external number rated."),
-                        "leg_id": S.string("Its leg."),
-                        "plan_prefix": S.string("Prefix of the plan that matched (longest prefix wins)."),
-                        "per_minute": S.number("Price per minute."),
-                        "increment": S.string("Billing increment, minimum/step in seconds (e.g. 30/6)."),
-                        "connection_fee": S.number("Fee charged (0 when unanswered)."),
-                        "talk_seconds": S.integer("Talk seconds, rounded up."),
-                        "billed_seconds": S.integer("Billed seconds after the increment."),
-                    ], nullable: true),
-                    "quality": S.array("Voice quality per leg, when the PBX reported it.", of: S.object("Per leg.", [
-                        "leg_id": S.string("Leg id."), "number": S.string("Number."),
-                        "mos": S.number("Mean opinion score, 1–5."),
-                        "mes": S.number("Asterisk's media experience score (0–100) when reported.", nullable: true),
-                        "jitter_ms": S.number("Jitter in milliseconds.", nullable: true),
-                        "loss_percent": S.number("Packet loss in percent.", nullable: true),
-                        "rtt_ms": S.number("Round-trip time in milliseconds.", nullable: true),
-                        "source": S.nullableString("rtpaudioqos (channel variables at hangup) or rtcp."),
-                    ], required: ["leg_id", "number", "mos"])),
-                    "mos": S.number("The worst MOS of the call, or null.", nullable: true),
-                    "ended_at": S.string("When the call ended.", format: S.instant),
-                ]) { $1 },
-                required: ["call_id", "cost", "quality", "mos", "ended_at"]))
+            return S.envelope(
+                name,
+                data: S.object(
+                    "Cost and/or voice quality of an ended call.",
+                    S.callFields.merging([
+                        "cost": S.object(
+                            "Cost from the matching rate plan, or null.",
+                            [
+                                "currency": S.string("Currency code (rating.currency)."),
+                                "amount": S.number(
+                                    "connection_fee + per_minute × billed_seconds / 60; 0 when unanswered."),
+                                "number": S.string("The external number rated."),
+                                "leg_id": S.string("Its leg."),
+                                "plan_prefix": S.string("Prefix of the plan that matched (longest prefix wins)."),
+                                "per_minute": S.number("Price per minute."),
+                                "increment": S.string("Billing increment, minimum/step in seconds (e.g. 30/6)."),
+                                "connection_fee": S.number("Fee charged (0 when unanswered)."),
+                                "talk_seconds": S.integer("Talk seconds, rounded up."),
+                                "billed_seconds": S.integer("Billed seconds after the increment."),
+                            ], nullable: true),
+                        "quality": S.array(
+                            "Voice quality per leg, when the PBX reported it.",
+                            of: S.object(
+                                "Per leg.",
+                                [
+                                    "leg_id": S.string("Leg id."), "number": S.string("Number."),
+                                    "mos": S.number("Mean opinion score, 1–5."),
+                                    "mes": S.number(
+                                        "Asterisk's media experience score (0–100) when reported.", nullable: true),
+                                    "jitter_ms": S.number("Jitter in milliseconds.", nullable: true),
+                                    "loss_percent": S.number("Packet loss in percent.", nullable: true),
+                                    "rtt_ms": S.number("Round-trip time in milliseconds.", nullable: true),
+                                    "source": S.nullableString("rtpaudioqos (channel variables at hangup) or rtcp."),
+                                ], required: ["leg_id", "number", "mos"])),
+                        "mos": S.number("The worst MOS of the call, or null.", nullable: true),
+                        "ended_at": S.string("When the call ended.", format: S.instant),
+                    ]) { $1 },
+                    required: ["call_id", "cost", "quality", "mos", "ended_at"]))
         }
     }
 
@@ -275,42 +313,52 @@ extension EventCatalog {
         case .callStarted:
             return EventDescription(
                 name: name, title: "A leg appeared",
-                summary: "A new party of a call: the caller leg when the call begins, a callee leg when it starts ringing. Carries the call snapshot, direction, tenant and dialled number.",
+                summary:
+                    "A new party of a call: the caller leg when the call begins, a callee leg when it starts ringing. Carries the call snapshot, direction, tenant and dialled number.",
                 fires: "a leg appears: the caller leg when the call begins; a callee leg when it starts ringing",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .callConnected:
             return EventDescription(
                 name: name, title: "A leg is talking to a new party",
-                summary: "The leg was bridged with another real leg (`data.peer`). An answer by an application (queue music, voicemail, IVR) is an `updated`, never a `connected`. A transfer gives the remaining leg a second `connected` with its new peer.",
-                fires: "a leg starts talking to another party (bridged with another real leg); each time a leg gets a new peer",
+                summary:
+                    "The leg was bridged with another real leg (`data.peer`). An answer by an application (queue music, voicemail, IVR) is an `updated`, never a `connected`. A transfer gives the remaining leg a second `connected` with its new peer.",
+                fires:
+                    "a leg starts talking to another party (bridged with another real leg); each time a leg gets a new peer",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .callUpdated:
             return EventDescription(
                 name: name, title: "A live leg changed",
-                summary: "Any other change of a live leg; `data.change.reason` names it (see the reasons above) and the other `change` fields say what changed.",
-                fires: "answered by an application, queue join/leave/abandon, hold/unhold, transfers, connected party or caller ID changes, recording on/off",
+                summary:
+                    "Any other change of a live leg; `data.change.reason` names it (see the reasons above) and the other `change` fields say what changed.",
+                fires:
+                    "answered by an application, queue join/leave/abandon, hold/unhold, transfers, connected party or caller ID changes, recording on/off",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .callFinished:
             return EventDescription(
                 name: name, title: "A leg hung up",
-                summary: "The leg ended, with its disposition, the hangup cause, who hung up, and ring and talk seconds. Nothing about the leg follows.",
+                summary:
+                    "The leg ended, with its disposition, the hangup cause, who hung up, and ring and talk seconds. Nothing about the leg follows.",
                 fires: "a leg hangs up", schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .customerInteraction:
             return EventDescription(
                 name: name, title: "Summary of a call with an external party",
-                summary: "Once per call that had at least one external party, after its last leg ended (once per group of calls linked by a transfer): the external party, outcome, who answered, queue wait, transfers and durations.",
+                summary:
+                    "Once per call that had at least one external party, after its last leg ended (once per group of calls linked by a transfer): the external party, outcome, who answered, queue wait, transfers and durations.",
                 fires: "the whole call has ended and at least one party was an external number",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .voicemailReceived:
             return EventDescription(
                 name: name, title: "A voicemail message was left",
-                summary: "A caller left a message (Asterisk's MessageWaiting for the caller's channel after VoiceMail). Linked to the call that left it; mailbox counts included.",
-                fires: "a voicemail message was left (mailbox, caller, duration, counts); linked to the call that left it",
+                summary:
+                    "A caller left a message (Asterisk's MessageWaiting for the caller's channel after VoiceMail). Linked to the call that left it; mailbox counts included.",
+                fires:
+                    "a voicemail message was left (mailbox, caller, duration, counts); linked to the call that left it",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         case .callRating:
             return EventDescription(
                 name: name, title: "Cost and voice quality of a call",
-                summary: "When `rating.enabled`: the cost from the longest-prefix rate plan of an external number (per-minute price, increment such as 30/6, connection fee; unanswered calls cost 0) and per-leg voice quality (MOS 1–5) from RTPAUDIOQOS variables or RTCP. No event when there is nothing to rate.",
+                summary:
+                    "When `rating.enabled`: the cost from the longest-prefix rate plan of an external number (per-minute price, increment such as 30/6, connection fee; unanswered calls cost 0) and per-leg voice quality (MOS 1–5) from RTPAUDIOQOS variables or RTCP. No event when there is nothing to rate.",
                 fires: "rating is enabled and the call has ended with a cost or quality figures",
                 schema: schema(of: name), sample: EventSamples.sample(of: name))
         }

@@ -113,7 +113,8 @@ public enum EventCatalog {
         text += "\n## Dispositions (`data.disposition` of finished)\n\n| disposition | meaning |\n|---|---|\n"
         for (disposition, meaning) in dispositions { text += "| `\(disposition)` | \(meaning) |\n" }
         for event in all {
-            text += "\n## `\(event.name.rawValue)` — \(event.title)\n\n\(event.summary)\n\n**Fires:** \(event.fires)\n\n"
+            text +=
+                "\n## `\(event.name.rawValue)` — \(event.title)\n\n\(event.summary)\n\n**Fires:** \(event.fires)\n\n"
             text += "### Sample\n\n```json\n\(event.sample.prettyPrinted())\n```\n\n"
             text += "### JSON Schema\n\n```json\n\(event.schema.prettyPrinted())\n```\n"
         }

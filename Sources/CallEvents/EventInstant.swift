@@ -46,7 +46,9 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     }
 
     /// Seconds from `earlier` to `self`.
-    public func seconds(since earlier: EventInstant) -> Double { Double(microseconds - earlier.microseconds) / 1_000_000 }
+    public func seconds(since earlier: EventInstant) -> Double {
+        Double(microseconds - earlier.microseconds) / 1_000_000
+    }
 
     /// ISO 8601 in UTC with milliseconds, e.g. `2026-05-01T10:00:00.123Z` (computed without Foundation
     /// so the output is the same on every machine and locale).

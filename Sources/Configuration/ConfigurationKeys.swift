@@ -8,7 +8,7 @@ enum ConfigurationKeys {
     static let tenant = ["name", "match"]
     static let match = ["accountcode", "context_prefix", "channel_pattern", "variable"]
     static let variable = ["name", "value"]
-    static let numbers = ["internal"]
+    static let numbers = ["internal", "trunk_channel_pattern"]
     static let rating = ["enabled", "currency", "plans"]
     static let plan = ["prefix", "direction", "per_minute", "increment", "connection_fee"]
     static let webhook = ["name", "tenant", "description", "active", "all_tenants", "tenants", "url", "headers", "auth",

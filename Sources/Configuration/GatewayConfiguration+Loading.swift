@@ -51,7 +51,7 @@ extension GatewayConfiguration {
         let store = readStore(top, &reader)
         let admin = readAdmin(top, &reader)
         let tenants = readTenants(top, &reader)
-        let internalPattern = readNumbers(top, &reader)
+        let (internalPattern, trunkPattern) = readNumbers(top, &reader)
         let rating = readRating(top, &reader)
         let tenantNames = [CorrelationConfiguration.mainTenant] + tenants.map(\.name)
         let webhooks = readWebhooks(top, knownTenants: tenantNames, &reader)
@@ -64,7 +64,8 @@ extension GatewayConfiguration {
             throw ConfigurationError(problems: sorted)
         }
         return GatewayConfiguration(ami: ami, store: store, admin: admin, tenants: tenants,
-                                    internalNumberPattern: internalPattern, rating: rating, webhooks: webhooks)
+                                    internalNumberPattern: internalPattern, rating: rating, webhooks: webhooks,
+                                    trunkChannelPattern: trunkPattern)
     }
 
     private static func emptyFields(at mark: YAMLMark) -> ConfigurationReader.Fields {
@@ -109,14 +110,20 @@ extension GatewayConfiguration {
         return settings
     }
 
-    private static func readNumbers(_ top: Fields, _ reader: inout ConfigurationReader) -> String {
-        guard let fields = reader.fields(top.value("numbers"), "numbers", allowed: ConfigurationKeys.numbers),
-              let pattern = reader.string(fields, "internal", nonEmpty: true)
-        else { return defaultInternalPattern }
-        if let problem = regexProblem(pattern) {
-            reader.report(fields.mark("internal"), "numbers.internal", problem)
+    private static func readNumbers(_ top: Fields, _ reader: inout ConfigurationReader)
+        -> (internal: String, trunk: String?)
+    {
+        guard let fields = reader.fields(top.value("numbers"), "numbers", allowed: ConfigurationKeys.numbers) else {
+            return (defaultInternalPattern, nil)
         }
-        return pattern
+        func pattern(_ key: String, _ reader: inout ConfigurationReader) -> String? {
+            guard let pattern = reader.string(fields, key, nonEmpty: true) else { return nil }
+            if let problem = regexProblem(pattern) {
+                reader.report(fields.mark(key), fields.path(key), problem)
+            }
+            return pattern
+        }
+        return (pattern("internal", &reader) ?? defaultInternalPattern, pattern("trunk_channel_pattern", &reader))
     }
 
     static func regexProblem(_ pattern: String) -> String? {

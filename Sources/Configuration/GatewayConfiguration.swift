@@ -14,13 +14,16 @@ public struct GatewayConfiguration: Sendable, Hashable {
     public var tenants: [TenantRule]
     /// `numbers.internal`: regex for internal extension numbers.
     public var internalNumberPattern: String
+    /// `numbers.trunk_channel_pattern`: regex on channel names marking trunks (their party is external).
+    public var trunkChannelPattern: String?
     public var rating: RatingConfiguration
     /// The YAML-owned webhooks, validated, with `origin == .yaml` and no store ids yet.
     public var webhooks: [Webhook]
 
     public init(ami: AMISettings, store: StoreSettings = StoreSettings(), admin: AdminSettings = AdminSettings(),
                 tenants: [TenantRule] = [], internalNumberPattern: String = GatewayConfiguration.defaultInternalPattern,
-                rating: RatingConfiguration = RatingConfiguration(), webhooks: [Webhook] = []) {
+                rating: RatingConfiguration = RatingConfiguration(), webhooks: [Webhook] = [],
+                trunkChannelPattern: String? = nil) {
         self.ami = ami
         self.store = store
         self.admin = admin
@@ -28,13 +31,15 @@ public struct GatewayConfiguration: Sendable, Hashable {
         self.internalNumberPattern = internalNumberPattern
         self.rating = rating
         self.webhooks = webhooks
+        self.trunkChannelPattern = trunkChannelPattern
     }
 
     public static let defaultInternalPattern = "^[0-9]{2,6}$"
 
     /// What the correlation engine needs.
     public var correlation: CorrelationConfiguration {
-        CorrelationConfiguration(tenants: tenants, internalNumberPattern: internalNumberPattern, rating: rating)
+        CorrelationConfiguration(tenants: tenants, internalNumberPattern: internalNumberPattern, rating: rating,
+                                 trunkChannelPattern: trunkChannelPattern)
     }
 
     /// `main` first, then the tenant rules' names in file order (without repeats).

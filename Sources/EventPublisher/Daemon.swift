@@ -114,7 +114,9 @@ public final class Daemon: Sendable {
             onWebhookDisabled: { webhook, reason in
                 logger.warning("webhook disabled", ["webhook.id": String(webhook.id), "webhook.name": webhook.name,
                                                     "reason": reason])
-                _ = try? store.setActive(id: webhook.id, false)
+                do { _ = try store.deactivate(id: webhook.id) } catch {
+                    logger.error("cannot store the disabled state", ["webhook.id": String(webhook.id), "error": "\(error)"])
+                }
                 directory.refresh()
             })
         delivery.start()

@@ -9,6 +9,11 @@ public enum EventPublisherCLI {
           run [--config PATH] [--demo]                 the daemon: AMI → events → webhooks, admin HTTP
           replay CAPTURE.ami [--config PATH] [--raw]   replay a captured AMI stream, print JSON Lines
           events [--json | --markdown]                 the event catalogue
+          check-config [--config PATH]                 validate the configuration, list every problem
+          webhooks list|show|add|edit|delete|enable|disable|test   manage the webhooks in the store
+          deliveries list [--webhook NAME] [--failed] | redeliver ID   the delivery log
+          --version                                    version and build info
+        Each command takes --help.
         """
 
     public static func main(arguments: [String]) -> Never {

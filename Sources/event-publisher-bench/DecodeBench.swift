@@ -233,3 +233,60 @@ func memoryLiveBench(_ args: Arguments) {
         "rss_at_peak_mib": mib(rssAtPeak), "hwm_mib": mib(end?.hwm ?? 0), "rss_end_mib": mib(end?.rss ?? 0),
     ])
 }
+
+/// `correlate-profile`: where the correlator's time goes, per AMI event name (monotonic clock
+/// around each `process` call; ~25 ns of clock overhead each). Also the cost of the daemon's
+/// per-message `Timestamp` parsing and `eventName` lookup. One pass per `--passes`, ids rewritten.
+func correlateProfile(_ args: Arguments) {
+    let path = args.string("file", defaultCapturePath())
+    let passes = args.int("passes", 8)
+    let configuration = correlationConfiguration(args.options["config"])
+    let bytes = readFile(path)
+    let facts = captureFacts(bytes)
+    let shift = facts.lastMicros - facts.firstMicros + 1_000_000
+    var decoder = AMIFrameDecoder()
+    var correlator = CallCorrelator(configuration: configuration)
+    var last = EventInstant(microseconds: 0)
+    var passBytes: [UInt8] = []
+    var byName: [String: (count: Int, nanos: UInt64, out: Int)] = [:]
+    var decodeNanos: UInt64 = 0, stampNanos: UInt64 = 0, nameNanos: UInt64 = 0, messages = 0
+    for pass in 0..<passes {
+        rewriteIDs(bytes, pass: pass, into: &passBytes)
+        let offset = Int64(pass) * shift
+        var frames: [AMIFrame] = []
+        let d0 = monotonicNanoseconds()
+        decoder.feed(passBytes)
+        while let frame = decoder.next() { frames.append(frame) }
+        decodeNanos += monotonicNanoseconds() - d0
+        for frame in frames {
+            guard case .message(let message) = frame else { continue }
+            messages += 1
+            let t0 = monotonicNanoseconds()
+            if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+                last = max(last, EventInstant(microseconds: instant.microseconds + offset))
+            }
+            let t1 = monotonicNanoseconds()
+            let name = message.eventName ?? "(none)"
+            let t2 = monotonicNanoseconds()
+            let produced = correlator.process(message, at: last).events.count
+            let t3 = monotonicNanoseconds()
+            stampNanos += t1 - t0
+            nameNanos += t2 - t1
+            var entry = byName[name] ?? (0, 0, 0)
+            entry.count += 1
+            entry.nanos += t3 - t2
+            entry.out += produced
+            byName[name] = entry
+        }
+    }
+    let total = byName.values.reduce(UInt64(0)) { $0 + $1.nanos }
+    print("messages=\(messages) decode_ns_per_msg=\(decodeNanos / UInt64(messages))"
+          + " timestamp_ns_per_msg=\(stampNanos / UInt64(messages)) eventName_ns_per_msg=\(nameNanos / UInt64(messages))"
+          + " process_ns_per_msg=\(total / UInt64(messages))")
+    print("event                      count   share_of_process  ns_each  call_events_out")
+    for (name, entry) in byName.sorted(by: { $0.value.nanos > $1.value.nanos }).prefix(25) {
+        print(name.padding(toLength: 24, withPad: " ", startingAt: 0),
+              String(format: "%8d   %6.1f %%        %7d  %d", entry.count, Double(entry.nanos) / Double(total) * 100,
+                     Int(entry.nanos) / entry.count, entry.out))
+    }
+}

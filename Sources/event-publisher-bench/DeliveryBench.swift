@@ -105,6 +105,7 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
     }
     let tEnqueued = monotonicNanoseconds()
     let enqueueStart = t0
+    let cpuEnqueued = processCPUNanoseconds()
     if separate {
         t0 = monotonicNanoseconds()
         service.start()
@@ -139,6 +140,9 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
         ("enqueue_secs", fmt(Double(tEnqueued - enqueueStart) / 1e9, 3)),
         ("enqueued_per_s", fmt(Double(enqueued) / (Double(tEnqueued - enqueueStart) / 1e9))), ("secs", fmt(secs, 3)),
         ("cpu_us_per_delivery", fmt(Double(cpuUsed) / 1e3 / Double(max(1, succeeded)), 1)),
+        ("cpu_us_enqueue_per_event", separate ? fmt(Double(cpuEnqueued - cpu0) / 1e3 / Double(total), 1) : "n/a"),
+        ("cpu_us_send_per_delivery",
+         separate ? fmt(Double(cpuUsed - (cpuEnqueued - cpu0)) / 1e3 / Double(max(1, succeeded)), 1) : "n/a"),
         ("mean_attempt_ms", fmt(metrics.latencySum / Double(max(1, metrics.latencyCounts.reduce(0, +))) * 1000, 2)),
     ])
 }

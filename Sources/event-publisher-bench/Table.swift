@@ -26,6 +26,12 @@ func printTable(_ args: Arguments) {
         return String(format: "%.0f", number)
     }
 
+    func storePerEvent(_ bench: String) -> String {
+        guard let bytes = value(bench, "store_bytes"), let count = value(bench, "received_unique"), count > 0 else {
+            return "n/a"
+        }
+        return String(format: "%.0f", bytes / count)
+    }
     var rows: [[String]] = [["measurement", "event-publisher", "reference (same run)", "ratio (wall)",
                              "ratio (CPU time)", "target", "met"]]
     func ratioRow(_ bench: String, _ label: String, ours: String, reference: String, referenceName: String,
@@ -64,7 +70,8 @@ func printTable(_ args: Arguments) {
                      "—", "—", rate == "1000" ? "p99 ≤ 5 ms" : "—", met])
         rows.append(["end-to-end \(rate) ev/s: lost / dup / unexpected",
                      "\(field(bench, "lost")) / \(field(bench, "duplicates")) / \(field(bench, "unexpected"))",
-                     "daemon peak RSS \(field(bench, "daemon_hwm_mib")) MiB", "—", "—", "0 lost",
+                     "daemon peak RSS \(field(bench, "daemon_hwm_mib")) MiB, SQLite \(storePerEvent(bench)) B/event",
+                     "—", "—", "0 lost",
                      lost.map { $0 == 0 ? "yes" : "NO" } ?? "n/a"])
     }
     if let live = results["memory_live"] {
@@ -73,6 +80,12 @@ func printTable(_ args: Arguments) {
                      rss.map { String(format: "%.1f", $0) } ?? "n/a",
                      "baseline \(live["baseline_rss_mib"] ?? "?") MiB", "—", "—", "≤ 100 MiB at 10k",
                      rss.map { $0 <= 100 && (Int(live["peak_live_calls"] ?? "") ?? 0) >= 10_000 ? "yes" : "NO" } ?? "n/a"])
+    }
+    if let daemon = results["memory_daemon"] {
+        let rss = Double(daemon["rss_mib"] ?? "")
+        rows.append(["daemon RSS at 10k live calls (event-publisher run), MiB", daemon["rss_mib"] ?? "n/a",
+                     "peak \(daemon["hwm_mib"] ?? "?") MiB, \(daemon["messages"] ?? "?") AMI events", "—", "—",
+                     "≤ 100 MiB", rss.map { $0 <= 100 ? "yes" : "NO" } ?? "n/a"])
     }
     if let corr = results["correlate"] {
         let growth = Double(corr["rss_growth_mib"] ?? "")

@@ -8,6 +8,7 @@ let usage = """
     usage: event-publisher-bench COMMAND [--option value …]
       decode       [--file F] [--min-events 1000000] [--reps 3] [--chunk 65536]
       correlate    [--file F] [--min-events 1000000] [--config YAML] [--reps 1]
+      correlate-profile [--file F] [--passes 8] [--config YAML]   (time per AMI event name)
       memory-live  --file GENERATED.ami [--target-live 10000] [--config YAML]
       delivery     --url URL [--requests 30000] [--calls 1000] [--concurrency 64] [--body-size 1024] [--batch 200]
       e2e-report   --sent SENT.tsv --record SINK.tsv [--file F] [--loops 1] [--config YAML] [--label e2e_1000]
@@ -26,6 +27,7 @@ switch commandLine[1] {
 case "decode": decodeBench(arguments)
 case "correlate": correlateBench(arguments)
 case "memory-live": memoryLiveBench(arguments)
+case "correlate-profile": correlateProfile(arguments)
 case "delivery": deliveryBench(arguments)
 case "e2e-report": endToEndReport(arguments)
 case "ref-scan": referenceScan(arguments)

@@ -34,10 +34,13 @@ struct TestChannel {
     }
 
     /// An inbound or calling phone: ringing, with caller ID and the dialled number in `Exten`.
-    static func caller(_ id: String, _ channel: String, number: String, name: String? = nil, dialed: String,
-                       account: String? = "acme", context: String = "acme-internal") -> TestChannel {
-        TestChannel(id: id, name: channel, linkedID: id, number: number, callerName: name, exten: dialed,
-                    context: context, accountCode: account, state: "Ring")
+    static func caller(
+        _ id: String, _ channel: String, number: String, name: String? = nil, dialed: String,
+        account: String? = "acme", context: String = "acme-internal"
+    ) -> TestChannel {
+        TestChannel(
+            id: id, name: channel, linkedID: id, number: number, callerName: name, exten: dialed,
+            context: context, accountCode: account, state: "Ring")
     }
 
     /// A dialled channel: `Exten: s`, no caller ID, no accountcode yet (they arrive later).
@@ -60,8 +63,10 @@ enum AMI {
     }
 
     /// The dialled channel learns its caller ID (the number it was dialled as) and accountcode.
-    static func newCallerID(_ c: inout TestChannel, number: String, name: String? = nil,
-                            account: String? = "acme") -> AMIMessage {
+    static func newCallerID(
+        _ c: inout TestChannel, number: String, name: String? = nil,
+        account: String? = "acme"
+    ) -> AMIMessage {
         c.number = number
         c.callerName = name
         c.accountCode = account
@@ -85,8 +90,10 @@ enum AMI {
         event("DialBegin", (caller?.fields() ?? []) + dest.fields(prefix: "Dest") + [("DialString", dialString)])
     }
 
-    static func dialEnd(from caller: TestChannel?, to dest: TestChannel, status: String,
-                        forward: String? = nil) -> AMIMessage {
+    static func dialEnd(
+        from caller: TestChannel?, to dest: TestChannel, status: String,
+        forward: String? = nil
+    ) -> AMIMessage {
         var fields = (caller?.fields() ?? []) + dest.fields(prefix: "Dest") + [("DialStatus", status)]
         if let forward { fields.append(("Forward", forward)) }
         return event("DialEnd", fields)
@@ -103,8 +110,10 @@ enum AMI {
     }
 
     static func bridgeFields(_ bridge: String) -> [(String, String)] {
-        [("BridgeUniqueid", bridge), ("BridgeType", "basic"), ("BridgeTechnology", "simple_bridge"),
-         ("BridgeCreator", "<unknown>"), ("BridgeName", "<unknown>"), ("BridgeNumChannels", "1")]
+        [
+            ("BridgeUniqueid", bridge), ("BridgeType", "basic"), ("BridgeTechnology", "simple_bridge"),
+            ("BridgeCreator", "<unknown>"), ("BridgeName", "<unknown>"), ("BridgeNumChannels", "1"),
+        ]
     }
 
     static func hangup(_ c: TestChannel, cause: Int = 16, text: String = "Normal Clearing") -> AMIMessage {
@@ -118,8 +127,10 @@ enum AMI {
     }
 
     static func localBridge(_ one: TestChannel, _ two: TestChannel) -> AMIMessage {
-        event("LocalBridge", one.fields(prefix: "LocalOne") + two.fields(prefix: "LocalTwo")
-              + [("Context", "agents"), ("Exten", "1001"), ("LocalOptimization", "Yes")])
+        event(
+            "LocalBridge",
+            one.fields(prefix: "LocalOne") + two.fields(prefix: "LocalTwo")
+                + [("Context", "agents"), ("Exten", "1001"), ("LocalOptimization", "Yes")])
     }
 
     static func queueCallerJoin(_ c: TestChannel, queue: String) -> AMIMessage {
@@ -131,40 +142,60 @@ enum AMI {
     }
 
     static func queueCallerAbandon(_ c: TestChannel, queue: String) -> AMIMessage {
-        event("QueueCallerAbandon", c.fields() + [("Queue", queue), ("Position", "1"), ("OriginalPosition", "1"),
-                                                  ("HoldTime", "20")])
+        event(
+            "QueueCallerAbandon",
+            c.fields() + [
+                ("Queue", queue), ("Position", "1"), ("OriginalPosition", "1"),
+                ("HoldTime", "20"),
+            ])
     }
 
     static func agentRingNoAnswer(caller: TestChannel, member: TestChannel, queue: String) -> AMIMessage {
-        event("AgentRingNoAnswer", caller.fields() + member.fields(prefix: "Dest")
-              + [("Queue", queue), ("Interface", "Local/1001@agents"), ("MemberName", "agent"), ("RingTime", "15000")])
+        event(
+            "AgentRingNoAnswer",
+            caller.fields() + member.fields(prefix: "Dest")
+                + [
+                    ("Queue", queue), ("Interface", "Local/1001@agents"), ("MemberName", "agent"),
+                    ("RingTime", "15000"),
+                ])
     }
 
     static func blindTransfer(transferer: TestChannel, transferee: TestChannel, exten: String) -> AMIMessage {
-        event("BlindTransfer", [("Result", "Success")] + transferer.fields(prefix: "Transferer")
-              + transferee.fields(prefix: "Transferee") + bridgeFields("b-x")
-              + [("IsExternal", "No"), ("Context", "acme-internal"), ("Extension", exten)])
+        event(
+            "BlindTransfer",
+            [("Result", "Success")] + transferer.fields(prefix: "Transferer")
+                + transferee.fields(prefix: "Transferee") + bridgeFields("b-x")
+                + [("IsExternal", "No"), ("Context", "acme-internal"), ("Extension", exten)])
     }
 
-    static func attendedTransfer(origTransferer: TestChannel, secondTransferer: TestChannel,
-                                 transferee: TestChannel, target: TestChannel) -> AMIMessage {
-        event("AttendedTransfer", [("Result", "Success")] + origTransferer.fields(prefix: "OrigTransferer")
-              + secondTransferer.fields(prefix: "SecondTransferer") + transferee.fields(prefix: "Transferee")
-              + target.fields(prefix: "TransferTarget") + [("IsExternal", "Yes"), ("DestType", "Bridge")])
+    static func attendedTransfer(
+        origTransferer: TestChannel, secondTransferer: TestChannel,
+        transferee: TestChannel, target: TestChannel
+    ) -> AMIMessage {
+        event(
+            "AttendedTransfer",
+            [("Result", "Success")] + origTransferer.fields(prefix: "OrigTransferer")
+                + secondTransferer.fields(prefix: "SecondTransferer") + transferee.fields(prefix: "Transferee")
+                + target.fields(prefix: "TransferTarget") + [("IsExternal", "Yes"), ("DestType", "Bridge")])
     }
 
     static func hold(_ c: TestChannel) -> AMIMessage { event("Hold", c.fields() + [("MusicClass", "default")]) }
     static func unhold(_ c: TestChannel) -> AMIMessage { event("Unhold", c.fields()) }
 
     static func messageWaiting(_ c: TestChannel?, mailbox: String, new: Int, old: Int = 0) -> AMIMessage {
-        event("MessageWaiting", (c?.fields() ?? []) + [("Mailbox", mailbox), ("Waiting", new > 0 ? "1" : "0"),
-                                                       ("New", "\(new)"), ("Old", "\(old)")])
+        event(
+            "MessageWaiting",
+            (c?.fields() ?? []) + [
+                ("Mailbox", mailbox), ("Waiting", new > 0 ? "1" : "0"),
+                ("New", "\(new)"), ("Old", "\(old)"),
+            ])
     }
 
     /// A `CoreShowChannel` list item (resync).
     static func coreShowChannel(_ c: TestChannel, bridge: String? = nil) -> AMIMessage {
-        AMIMessage([("Event", "CoreShowChannel"), ("ActionID", "resync")] + c.fields()
-                   + [("BridgeId", bridge ?? ""), ("Application", "Dial"), ("Duration", "00:00:10")])
+        AMIMessage(
+            [("Event", "CoreShowChannel"), ("ActionID", "resync")] + c.fields()
+                + [("BridgeId", bridge ?? ""), ("Application", "Dial"), ("Duration", "00:00:10")])
     }
 }
 

@@ -75,7 +75,8 @@ struct ChannelLifecycleTests {
         var t = Transcript()
         let (alice, bob) = Self.ringing(&t)
         #expect(t.step(AMI.dialEnd(from: alice, to: bob, status: "CHANUNAVAIL")) == [])
-        #expect(t.step(AMI.hangup(bob, cause: 34, text: "Circuit/channel congestion")) == ["finished callee 1002 failed"])
+        #expect(
+            t.step(AMI.hangup(bob, cause: 34, text: "Circuit/channel congestion")) == ["finished callee 1002 failed"])
         #expect(t.step(AMI.hangup(alice, cause: 34)) == ["finished caller 1001 failed"])
     }
 
@@ -83,8 +84,10 @@ struct ChannelLifecycleTests {
     func hangupBeforeBridgeLeave() {
         var t = Transcript()
         var (alice, bob) = Self.ringing(&t)
-        _ = t.steps([AMI.newstate(&bob, "Up"), AMI.dialEnd(from: alice, to: bob, status: "ANSWER"),
-                     AMI.newstate(&alice, "Up"), AMI.bridgeEnter("b1", bob), AMI.bridgeEnter("b1", alice)])
+        _ = t.steps([
+            AMI.newstate(&bob, "Up"), AMI.dialEnd(from: alice, to: bob, status: "ANSWER"),
+            AMI.newstate(&alice, "Up"), AMI.bridgeEnter("b1", bob), AMI.bridgeEnter("b1", alice),
+        ])
         #expect(t.step(AMI.hangup(bob)) == ["finished callee 1002 answered"])
         #expect(t.step(AMI.cdr(bob)) == [])
         #expect(t.step(AMI.bridgeLeave("b1", bob)) == [])
@@ -99,7 +102,10 @@ struct ChannelLifecycleTests {
         var t = Transcript()
         var stranger = TestChannel.caller("99.1", "PJSIP/1005-00000009", number: "1005", dialed: "1006")
         stranger.state = "Up"
-        #expect(t.step(AMI.newstate(&stranger, "Up")) == ["started caller 1005", "updated caller 1005 answered_by_application"])
+        #expect(
+            t.step(AMI.newstate(&stranger, "Up")) == [
+                "started caller 1005", "updated caller 1005 answered_by_application",
+            ])
         let ghost = TestChannel.caller("98.1", "PJSIP/1007-00000008", number: "1007", dialed: "1008")
         let output = t.correlator.process(AMI.hangup(ghost), at: t.now)
         #expect(output.events.isEmpty)
@@ -117,17 +123,22 @@ struct ChannelLifecycleTests {
         #expect(t.step(lowered(AMI.newchannel(caller))) == [])
         #expect(t.step(lowered(AMI.newchannel(agent))) == [])
         #expect(t.step(lowered(AMI.newCallerID(&agent, number: "1007"))) == [])
-        #expect(t.step(lowered(AMI.newstate(&agent, "Ringing"))) == ["started caller +15551234567", "started callee 1007"])
+        #expect(
+            t.step(lowered(AMI.newstate(&agent, "Ringing"))) == ["started caller +15551234567", "started callee 1007"])
         #expect(t.step(lowered(AMI.newstate(&agent, "Up"))) == [])
         #expect(t.step(lowered(AMI.dialEnd(from: caller, to: agent, status: "ANSWER"))) == [])
         #expect(t.step(lowered(AMI.newstate(&caller, "Up"))) == [])
-        #expect(t.steps([lowered(AMI.bridgeEnter("b", agent)), lowered(AMI.bridgeEnter("b", caller))])
+        #expect(
+            t.steps([lowered(AMI.bridgeEnter("b", agent)), lowered(AMI.bridgeEnter("b", caller))])
                 == ["connected caller +15551234567", "connected callee 1007"])
         #expect(t.events.allSatisfy { $0.data["direction"] == "inbound" })
         #expect(t.events.first?.data["leg"]?["external"] == true)
-        #expect(t.steps([lowered(AMI.hangup(caller)), lowered(AMI.hangup(agent))])
-                == ["finished caller +15551234567 answered", "finished callee 1007 answered",
-                    "customer_interaction answered"])
+        #expect(
+            t.steps([lowered(AMI.hangup(caller)), lowered(AMI.hangup(agent))])
+                == [
+                    "finished caller +15551234567 answered", "finished callee 1007 answered",
+                    "customer_interaction answered",
+                ])
     }
 
     @Test("A callee starts with Exten s and no caller ID; it is announced with its number once it rings")
@@ -144,9 +155,14 @@ struct ChannelLifecycleTests {
     func callerIDAndConnectedLineChanges() {
         var t = Transcript()
         var (alice, bob) = Self.ringing(&t)
-        _ = t.steps([AMI.newstate(&bob, "Up"), AMI.dialEnd(from: alice, to: bob, status: "ANSWER"),
-                     AMI.newstate(&alice, "Up"), AMI.bridgeEnter("b1", bob), AMI.bridgeEnter("b1", alice)])
-        #expect(t.step(AMI.newCallerID(&alice, number: "1001", name: "Alice Anders")) == ["updated caller 1001 caller_id_changed"])
+        _ = t.steps([
+            AMI.newstate(&bob, "Up"), AMI.dialEnd(from: alice, to: bob, status: "ANSWER"),
+            AMI.newstate(&alice, "Up"), AMI.bridgeEnter("b1", bob), AMI.bridgeEnter("b1", alice),
+        ])
+        #expect(
+            t.step(AMI.newCallerID(&alice, number: "1001", name: "Alice Anders")) == [
+                "updated caller 1001 caller_id_changed"
+            ])
         #expect(t.step(AMI.newConnectedLine(&alice, number: "1002")) == [])  // the peer we reported
         #expect(t.step(AMI.newConnectedLine(&alice, number: "1003")) == ["updated caller 1001 connected_party_changed"])
     }
@@ -170,9 +186,12 @@ struct LocalOriginateTests {
         let one = TestChannel(id: "31.1", name: "Local/1001@from-internal-00000001;1", linkedID: "31.1", state: "Down")
         let two = TestChannel(id: "31.2", name: "Local/1001@from-internal-00000001;2", linkedID: "31.1", state: "Ring")
         var phone = TestChannel.callee("31.3", "PJSIP/1001-00000031", linkedTo: "31.1")
-        #expect(t.steps([AMI.newchannel(one), AMI.newchannel(two), AMI.newchannel(phone),
-                         AMI.newCallerID(&phone, number: "1001"), AMI.newstate(&phone, "Ringing"),
-                         AMI.dialBegin(from: two, to: phone, dialString: "1001")]) == ["started caller 1001"])
+        #expect(
+            t.steps([
+                AMI.newchannel(one), AMI.newchannel(two), AMI.newchannel(phone),
+                AMI.newCallerID(&phone, number: "1001"), AMI.newstate(&phone, "Ringing"),
+                AMI.dialBegin(from: two, to: phone, dialString: "1001"),
+            ]) == ["started caller 1001"])
         #expect(t.steps([AMI.newstate(&phone, "Up"), AMI.dialEnd(from: two, to: phone, status: "ANSWER")]) == [])
         #expect(t.steps([AMI.hangup(phone), AMI.hangup(two), AMI.hangup(one)]) == ["finished caller 1001 answered"])
     }

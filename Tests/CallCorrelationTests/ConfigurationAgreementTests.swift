@@ -10,8 +10,9 @@ import TestSupport
 struct ConfigurationAgreementTests {
     @Test("The shipped config/event-publisher.yaml yields the built-in sample correlation rules")
     func shippedConfigurationMatchesSample() throws {
-        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"),
-                                                          environment: [:])
+        let configuration = try GatewayConfiguration.load(
+            path: Fixtures.path("config/event-publisher.yaml"),
+            environment: [:])
         #expect(configuration.correlation == CorrelationConfiguration.sample)
     }
 }

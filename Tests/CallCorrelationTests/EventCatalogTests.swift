@@ -2,8 +2,8 @@ import CallCorrelation
 import CallEvents
 import EventPublisher
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The event catalogue: the generated docs are current, and samples and real replay output obey
 /// the published JSON Schemas.
@@ -16,7 +16,8 @@ struct EventCatalogTests {
         if committed != generated, ProcessInfo.processInfo.environment["RECORD_EVENTS_MD"] == "1" {
             try generated.write(toFile: Fixtures.path("docs/EVENTS.md"), atomically: true, encoding: .utf8)
         }
-        #expect(committed == generated, "docs/EVENTS.md is stale: run `event-publisher events --markdown > docs/EVENTS.md`")
+        #expect(
+            committed == generated, "docs/EVENTS.md is stale: run `event-publisher events --markdown > docs/EVENTS.md`")
     }
 
     @Test("The catalogue describes all seven events")
@@ -53,8 +54,10 @@ struct EventCatalogTests {
 /// A small JSON Schema checker for the keywords the catalogue uses: type (incl. unions with null),
 /// properties, required, items, enum, const, minimum and local `$ref`s into `$defs`.
 enum SchemaValidator {
-    static func problems(_ value: JSONValue, against schema: JSONValue, path: String = "$",
-                         root: JSONValue? = nil) -> [String] {
+    static func problems(
+        _ value: JSONValue, against schema: JSONValue, path: String = "$",
+        root: JSONValue? = nil
+    ) -> [String] {
         let root = root ?? schema
         if let reference = schema["$ref"]?.stringValue {
             guard reference.hasPrefix("#/$defs/"), let target = root["$defs"]?[String(reference.dropFirst(8))] else {
@@ -96,7 +99,8 @@ enum SchemaValidator {
 
     static func matches(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {
-        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
+        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object):
+            return true
         case ("integer", .int): return true
         case ("integer", .double(let d)): return d == d.rounded()
         case ("number", .int), ("number", .double): return true

@@ -1,8 +1,8 @@
 import CallCorrelation
 import EventPublisher
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Full payloads pinned byte for byte for a few representative captures (the manifest tests check
 /// meaning; these catch any unintended change of the JSON). `RECORD_GOLDEN=1 swift test` rewrites
@@ -18,7 +18,8 @@ struct GoldenReplayTests {
     func replayMatchesGolden(_ capture: String) throws {
         var configuration = CorrelationConfiguration.sample
         configuration.rating.enabled = capture.hasPrefix("ami-pjsip/")  // pins call_rating too
-        let output = try ReplayRunner.run(capture: Fixtures.path("fixtures/\(capture).ami"), configuration: configuration)
+        let output = try ReplayRunner.run(
+            capture: Fixtures.path("fixtures/\(capture).ami"), configuration: configuration)
         let goldenPath = Fixtures.path("fixtures/expected/\(capture).jsonl")
         if ProcessInfo.processInfo.environment["RECORD_GOLDEN"] == "1" {
             try FileManager.default.createDirectory(

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import YAML
 
 /// One scenario of `fixtures/ami*/manifest.yaml`: the capture and what a correct engine emits
@@ -84,7 +84,8 @@ struct ManifestScenario: Sendable, CustomTestStringConvertible {
     }
 
     private static func leg(_ node: YAMLNode) -> Leg {
-        let dispositions = node["disposition_any"].map { strings($0) }
+        let dispositions =
+            node["disposition_any"].map { strings($0) }
             ?? node["disposition"]?.scalar.map { [$0.value] } ?? []
         return Leg(
             role: node["role"]?.scalar?.value, number: node["number"]?.scalar?.value ?? "",

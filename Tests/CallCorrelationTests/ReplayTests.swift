@@ -3,15 +3,17 @@ import CallCorrelation
 import CallEvents
 import EventPublisher
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every scenario of both manifests (IAX2 captures in `fixtures/ami`, their PJSIP twins in
 /// `fixtures/ami-pjsip`), replayed through ``ReplayRunner`` and held to the manifest's
 /// `expected_calls` / totals and the event model's invariants. One test per scenario, named after it.
 @Suite("Replaying real Asterisk captures")
 struct ReplayTests {
-    static func assertScenario(_ name: String, _ folder: String = "ami", sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func assertScenario(
+        _ name: String, _ folder: String = "ami", sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let scenario = try ManifestScenario.named(name, in: folder)
         let output = try ReplayRunner.run(capture: scenario.capturePath, configuration: .sample)
         #expect(output.decodingDiagnostics.isEmpty, sourceLocation: sourceLocation)
@@ -20,15 +22,27 @@ struct ReplayTests {
         #expect(!output.events.isEmpty, sourceLocation: sourceLocation)
     }
 
-    @Test("01-internal-answered-caller-hangup") func scenario01() throws { try Self.assertScenario("01-internal-answered-caller-hangup") }
-    @Test("02-internal-answered-callee-hangup") func scenario02() throws { try Self.assertScenario("02-internal-answered-callee-hangup") }
+    @Test("01-internal-answered-caller-hangup") func scenario01() throws {
+        try Self.assertScenario("01-internal-answered-caller-hangup")
+    }
+    @Test("02-internal-answered-callee-hangup") func scenario02() throws {
+        try Self.assertScenario("02-internal-answered-callee-hangup")
+    }
     @Test("03-internal-no-answer") func scenario03() throws { try Self.assertScenario("03-internal-no-answer") }
     @Test("04-internal-busy") func scenario04() throws { try Self.assertScenario("04-internal-busy") }
     @Test("05-internal-caller-cancel") func scenario05() throws { try Self.assertScenario("05-internal-caller-cancel") }
-    @Test("06-inbound-external-answered") func scenario06() throws { try Self.assertScenario("06-inbound-external-answered") }
-    @Test("07-outbound-external-answered") func scenario07() throws { try Self.assertScenario("07-outbound-external-answered") }
-    @Test("08-inbound-queue-agent-answers") func scenario08() throws { try Self.assertScenario("08-inbound-queue-agent-answers") }
-    @Test("10-queue-ringall-two-agents") func scenario10() throws { try Self.assertScenario("10-queue-ringall-two-agents") }
+    @Test("06-inbound-external-answered") func scenario06() throws {
+        try Self.assertScenario("06-inbound-external-answered")
+    }
+    @Test("07-outbound-external-answered") func scenario07() throws {
+        try Self.assertScenario("07-outbound-external-answered")
+    }
+    @Test("08-inbound-queue-agent-answers") func scenario08() throws {
+        try Self.assertScenario("08-inbound-queue-agent-answers")
+    }
+    @Test("10-queue-ringall-two-agents") func scenario10() throws {
+        try Self.assertScenario("10-queue-ringall-two-agents")
+    }
     @Test("11-voicemail-left") func scenario11() throws { try Self.assertScenario("11-voicemail-left") }
     @Test("12-blind-transfer") func scenario12() throws { try Self.assertScenario("12-blind-transfer") }
     @Test("16-concurrent-10-mixed") func scenario16() throws { try Self.assertScenario("16-concurrent-10-mixed") }
@@ -55,7 +69,8 @@ struct ReplayTests {
     func soakLeavesNothingBehind() throws {
         var session = CorrelationSession(configuration: .sample)
         var decoder = AMIFrameDecoder()
-        let data = try #require(FileManager.default.contents(atPath: Fixtures.path("fixtures/ami/17-soak-300-mixed.ami")))
+        let data = try #require(
+            FileManager.default.contents(atPath: Fixtures.path("fixtures/ami/17-soak-300-mixed.ami")))
         decoder.feed([UInt8](data))
         var events = 0
         for frame in decoder.finish() {

@@ -12,13 +12,15 @@ struct ReplayVerifier {
         var numbers: [String] { events.compactMap { $0.data["leg"]?["number"]?.stringValue } }
         var role: String? { events.first?.data["leg"]?["role"]?.stringValue }
         var kinds: [String] { events.map { ReplayVerifier.kind($0) } }
-        var updates: [String] { events.filter { $0.type == .callUpdated }.compactMap { $0.data["change"]?["reason"]?.stringValue } }
+        var updates: [String] {
+            events.filter { $0.type == .callUpdated }.compactMap { $0.data["change"]?["reason"]?.stringValue }
+        }
     }
 
     let scenario: ManifestScenario
     let events: [CallEvent]
     var problems: [String] = []
-    var legs: [String: Leg] = [:]       // by "call|leg"
+    var legs: [String: Leg] = [:]  // by "call|leg"
     var legOrder: [String] = []
     var calls: [String: [CallEvent]] = [:]
     var callOrder: [String] = []
@@ -59,12 +61,16 @@ struct ReplayVerifier {
     mutating func checkInvariants() {
         if Set(events.map(\.id)).count != events.count { problems.append("event ids are not unique") }
         let start = scenario.capturedAt.map { EventInstant(seconds: $0.timeIntervalSince1970 - 10) }
-        let end = scenario.capturedAt.map { EventInstant(seconds: $0.timeIntervalSince1970 + scenario.captureSeconds + 15) }
+        let end = scenario.capturedAt.map {
+            EventInstant(seconds: $0.timeIntervalSince1970 + scenario.captureSeconds + 15)
+        }
         for event in events {
             if let start, let end, event.timestamp < start || event.timestamp > end {
                 problems.append("\(event.id): timestamp \(event.timestamp.iso8601) outside the capture")
             }
-            if event.data["call_id"]?.stringValue != event.callID { problems.append("\(event.id): data.call_id differs") }
+            if event.data["call_id"]?.stringValue != event.callID {
+                problems.append("\(event.id): data.call_id differs")
+            }
         }
         for callID in callOrder {
             let callEvents = calls[callID]!
@@ -92,14 +98,18 @@ struct ReplayVerifier {
             if kinds.filter({ $0 == "finished" }).count != 1 || kinds.last != "finished" {
                 problems.append("\(label): finished not exactly once and last")
             }
-            if leg.events.contains(where: { ($0.data["leg"]?["channel"]?.stringValue ?? "").lowercased().hasPrefix("local/") }) {
+            if leg.events.contains(where: {
+                ($0.data["leg"]?["channel"]?.stringValue ?? "").lowercased().hasPrefix("local/")
+            }) {
                 problems.append("\(label): a Local channel reported as a leg")
             }
             if Set(leg.events.compactMap { $0.data["leg"]?["role"]?.stringValue }).count != 1 {
                 problems.append("\(label): role changes")
             }
         }
-        for (id, owners) in callsOfLeg where owners.count > 1 { problems.append("channel \(id) is a leg of several calls") }
+        for (id, owners) in callsOfLeg where owners.count > 1 {
+            problems.append("channel \(id) is a leg of several calls")
+        }
     }
 
     /// Calls linked through `related_call_ids` count as one.
@@ -187,14 +197,18 @@ struct ReplayVerifier {
             let wanted = call.callEvents.filter { $0 == kind }.count
             if count != wanted { problems.append("\(label): \(count) \(kind), expected \(wanted)") }
         }
-        let reasons = groupEvents.filter { $0.type == .callUpdated }.compactMap { $0.data["change"]?["reason"]?.stringValue }
+        let reasons = groupEvents.filter { $0.type == .callUpdated }.compactMap {
+            $0.data["change"]?["reason"]?.stringValue
+        }
         if !Self.isSubsequence(call.callMustReasons, of: reasons) {
             problems.append("\(label): reasons \(call.callMustReasons) not in order in \(reasons)")
         }
     }
 
     mutating func check(_ leg: Leg, _ expected: ManifestScenario.Leg, label: String) {
-        if let role = expected.role, leg.role != role { problems.append("\(label): role \(leg.role ?? "-"), expected \(role)") }
+        if let role = expected.role, leg.role != role {
+            problems.append("\(label): role \(leg.role ?? "-"), expected \(role)")
+        }
         if let external = expected.external,
             leg.events.contains(where: { $0.data["leg"]?["external"]?.boolValue != external })
         {
@@ -204,9 +218,14 @@ struct ReplayVerifier {
         let connected = leg.kinds.filter { $0 == "connected" }.count
         let low = expected.connectedMin ?? wantedConnected
         let high = expected.connectedMax ?? (expected.connectedMin == nil ? wantedConnected : Int.max)
-        if connected < low || connected > high { problems.append("\(label): \(connected) connected, expected \(low)…\(high)") }
-        if leg.updates.count < expected.updatedMin { problems.append("\(label): fewer than \(expected.updatedMin) updates") }
-        let wantedReasons = expected.mustReasons + expected.events.filter { $0.hasPrefix("updated:") }.map { String($0.dropFirst(8)) }
+        if connected < low || connected > high {
+            problems.append("\(label): \(connected) connected, expected \(low)…\(high)")
+        }
+        if leg.updates.count < expected.updatedMin {
+            problems.append("\(label): fewer than \(expected.updatedMin) updates")
+        }
+        let wantedReasons =
+            expected.mustReasons + expected.events.filter { $0.hasPrefix("updated:") }.map { String($0.dropFirst(8)) }
         for reason in wantedReasons where !leg.updates.contains(reason) {
             problems.append("\(label): no updated:\(reason) (got \(leg.updates))")
         }
@@ -238,11 +257,16 @@ struct ReplayVerifier {
             if let wanted, wanted != got { problems.append("expected \(wanted) \(name), got \(got)") }
         }
         expect("legs", totals.legs, allLegs.count)
-        expect("external legs", totals.externalLegs,
-               allLegs.filter { $0.events.contains { $0.data["leg"]?["external"] == true } }.count)
+        expect(
+            "external legs", totals.externalLegs,
+            allLegs.filter { $0.events.contains { $0.data["leg"]?["external"] == true } }.count)
         expect("connected", totals.connected, allLegs.reduce(0) { $0 + $1.kinds.filter { $0 == "connected" }.count })
-        for (role, wanted) in totals.legsByRole { expect("\(role) legs", wanted, allLegs.filter { $0.role == role }.count) }
-        let finals = allLegs.compactMap { $0.events.last { $0.type == .callFinished }?.data["disposition"]?.stringValue }
+        for (role, wanted) in totals.legsByRole {
+            expect("\(role) legs", wanted, allLegs.filter { $0.role == role }.count)
+        }
+        let finals = allLegs.compactMap {
+            $0.events.last { $0.type == .callFinished }?.data["disposition"]?.stringValue
+        }
         for (disposition, wanted) in totals.dispositions {
             expect("\(disposition) legs", wanted, finals.filter { $0 == disposition }.count)
         }

@@ -28,16 +28,24 @@ struct ResyncTests {
         var erin = TestChannel.callee("80.2", "PJSIP/1010-00000081", linkedTo: "80.1")
         erin.number = "1010"
         erin.state = "Up"
-        let live = [AMI.coreShowChannel(alice, bridge: "b1"), AMI.coreShowChannel(bob, bridge: "b1"),
-                    AMI.coreShowChannel(dave, bridge: "b9"), AMI.coreShowChannel(erin, bridge: "b9")]
+        let live = [
+            AMI.coreShowChannel(alice, bridge: "b1"), AMI.coreShowChannel(bob, bridge: "b1"),
+            AMI.coreShowChannel(dave, bridge: "b9"), AMI.coreShowChannel(erin, bridge: "b9"),
+        ]
         let output = t.correlator.resynchronize(with: live, at: t.now)
-        #expect(output.sentences == ["started caller 1009", "started callee 1010", "connected caller 1009",
-                                     "connected callee 1010"])
+        #expect(
+            output.sentences == [
+                "started caller 1009", "started callee 1010", "connected caller 1009",
+                "connected callee 1010",
+            ])
         #expect(output.events.first?.data["reconstructed"] == true)
         // Later events for the adopted and the known call work as usual.
-        #expect(t.steps([AMI.hangup(alice), AMI.hangup(bob), AMI.hangup(dave), AMI.hangup(erin)])
-                == ["finished caller 1001 answered", "finished callee 1002 answered",
-                    "finished caller 1009 answered", "finished callee 1010 answered"])
+        #expect(
+            t.steps([AMI.hangup(alice), AMI.hangup(bob), AMI.hangup(dave), AMI.hangup(erin)])
+                == [
+                    "finished caller 1001 answered", "finished callee 1002 answered",
+                    "finished caller 1009 answered", "finished callee 1010 answered",
+                ])
     }
 
     @Test("A leg that never gets a Hangup is expired with a diagnostic, and the call is dropped")
@@ -79,7 +87,10 @@ struct TombstoneTests {
         t.seconds += 600
         _ = t.correlator.expireStale(now: t.now)
         // Forgotten (bounded memory): an event naming the old Uniqueid is a channel seen for the first time.
-        #expect(t.step(AMI.newstate(&alice, "Up")) == ["started caller 1001", "updated caller 1001 answered_by_application"])
+        #expect(
+            t.step(AMI.newstate(&alice, "Up")) == [
+                "started caller 1001", "updated caller 1001 answered_by_application",
+            ])
         #expect(t.correlator.liveCallCount == 1)
     }
 }

@@ -40,7 +40,8 @@ struct GatewayConfigurationTests {
             RatePlan(prefix: "", direction: .inbound, perMinute: 0),
         ]))
         #expect(configuration.correlation == CorrelationConfiguration(
-            tenants: configuration.tenants, internalNumberPattern: "^[0-9]{3,4}$", rating: configuration.rating))
+            tenants: configuration.tenants, internalNumberPattern: "^[0-9]{3,4}$", rating: configuration.rating,
+            trunkChannelPattern: "^PJSIP/carrier-"))
         #expect(configuration.webhooks.map(\.name) == ["crm", "dashboard", "billing", "legacy", "plain"])
         let crm = configuration.webhooks[0]
         #expect(crm == Webhook(name: "crm", description: "CRM of ACME", isActive: true, tenant: "acme",

@@ -59,6 +59,9 @@ wait_port() {  # wait_port PORT: until something listens (10 s)
 }
 log() { echo "== $*" >&2; }
 want() { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+record() {  # record CMD...: runs a benchmark, keeps its RESULT line; a failure is reported, not fatal
+    "$@" | tee -a "$RESULTS" || log "FAILED: ${*:1:2}"
+}
 
 # 1. Build.
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -92,13 +95,19 @@ fi
 if [ "$QUICK" = 1 ]; then REPS=2; DREQ=10000; else REPS=5; DREQ=30000; fi
 
 # 2. In-process benchmarks, each interleaved with its reference.
-want decode && log "decode vs ami-scan-ref --mem" &&
-"$BENCH" decode --file "$CAPTURE" --min-events 1000000 --reps "$REPS" --ref-bin "$REFS/ami-scan-ref" | tee -a "$RESULTS"
-want correlate && log "decode + correlate vs ami-scan-ref --mem (ids rewritten per pass, as ami-replay-server --loops)" &&
-"$BENCH" correlate --file "$CAPTURE" --config "$CONFIG" --min-events 1000000 --reps "$((REPS > 3 ? 3 : REPS))" \
-    --ref-bin "$REFS/ami-scan-ref" | tee -a "$RESULTS"
-want memory && log "memory with > 10,000 live calls" &&
-"$BENCH" memory-live --file "$LIVE" --config "$CONFIG" | tee -a "$RESULTS"
+if want decode; then
+    log "decode vs ami-scan-ref --mem"
+    record "$BENCH" decode --file "$CAPTURE" --min-events 1000000 --reps "$REPS" --ref-bin "$REFS/ami-scan-ref"
+fi
+if want correlate; then
+    log "decode + correlate vs ami-scan-ref --mem (ids rewritten per pass, as ami-replay-server --loops)"
+    record "$BENCH" correlate --file "$CAPTURE" --config "$CONFIG" --min-events 1000000 \
+        --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/ami-scan-ref"
+fi
+if want memory; then
+    log "memory with > 10,000 live calls"
+    record "$BENCH" memory-live --file "$LIVE" --config "$CONFIG"
+fi
 
 # 3. Delivery vs curl-multi-post into the same webhook-sink.
 if want delivery; then
@@ -107,8 +116,8 @@ start_bg "$RUN/sink-delivery.log" python3 "$SHARED/webhook-sink" --port "$SINK_P
 SINK_PID=$BG_PID
 wait_port "$SINK_PORT"
 for c in 64 8; do
-    "$BENCH" delivery --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency "$c" --requests "$DREQ" --calls 1000 \
-        --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --dir "$RUN/delivery-db" | tee -a "$RESULTS"
+    record "$BENCH" delivery --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency "$c" --requests "$DREQ" \
+        --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --dir "$RUN/delivery-db"
 done
 stop_bg "$SINK_PID"
 fi
@@ -174,9 +183,9 @@ EOF
     done
     stop_bg "$daemon"; stop_bg "$replay"; stop_bg "$sink"
     local store_bytes; store_bytes=$(cat "$dir"/store.sqlite* 2>/dev/null | wc -c)
-    "$BENCH" e2e-report --file "$CAPTURE" --config "$dir/config.yaml" --loops "$loops" --sent "$dir/sent.tsv" \
+    record "$BENCH" e2e-report --file "$CAPTURE" --config "$dir/config.yaml" --loops "$loops" --sent "$dir/sent.tsv" \
         --record "$dir/sink.tsv" --label "e2e_$rate" \
-        --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') store_bytes=$store_bytes" | tee -a "$RESULTS"
+        --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') store_bytes=$store_bytes"
 }
 if ! want e2e; then
     :

@@ -458,10 +458,9 @@ scenario_disk() {
     mount -o remount,ro "$dir/mnt"
     local before; before=$(wc -l < "$dir/daemon.log")
     local second=$ROOT/fixtures/ami/16-concurrent-10-mixed.ami
-    python3 "$BENCH/ami-replay-server" "$second" --port "$ami" --once >/dev/null 2>&1 &
-    sleep 1
-    stop_pid "$server" KILL  # the daemon reconnects to the second server, which streams the capture
-    server=""
+    stop_pid "$server" KILL  # the daemon reconnects to a second server, which streams another capture
+    python3 "$BENCH/ami-replay-server" "$second" --port "$ami" --on-end hold >/dev/null 2>&1 &
+    server=$!; PIDS+=("$server")
     sleep 10
     local ro_errors; ro_errors=$(tail -n +"$before" "$dir/daemon.log" | grep -ci 'readonly\|read-only\|cannot store')
     local alive_ro=no; kill -0 "$daemon" 2>/dev/null && alive_ro=yes
@@ -470,7 +469,7 @@ scenario_disk() {
     "$EP_BIN" replay "$second" --config "$dir/config.yaml" > "$dir/expected2.jsonl"
     wait_until 120 test "$(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null)" = 0
     result "disk: after rw remount: missing=$(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null) of $(wc -l < "$dir/expected2.jsonl"); duplicates: $(python3 "$TOOLS" analyse "$OUT/disk-sink.bodies")"
-    stop_pid "$daemon"; stop_pid "$SINK_PID" INT
+    stop_pid "$daemon"; stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
     umount "$dir/mnt" && MOUNTS=()
 }
 

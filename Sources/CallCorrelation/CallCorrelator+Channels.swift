@@ -76,6 +76,11 @@ extension CallCorrelator {
         if record.phase == .pending {
             if let value = snapshot.callerIDNum { record.callerIDNum = value }
             if let value = snapshot.callerIDName { record.callerIDName = value }
+            // A trunk may deliver the call to `s` and route the DID later: the first real
+            // extension seen before the leg is announced is the dialled number.
+            if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
+                record.initialExten = exten
+            }
         }
         if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
         var linkedTo: String?

@@ -19,7 +19,7 @@ import Synchronization
 /// If the sink throws (disk full, read-only file system), the batch stays in memory and is retried
 /// every second; AMI input keeps queueing meanwhile. Events are acknowledged only by the sink.
 public final class IngestPipeline: @unchecked Sendable {
-    // @unchecked: `correlator`, `lastInstant*` and `unsent` are touched only by the ingest thread
+    // @unchecked: `session`, `lastStamped*`, `unsent` and `lastExpiry` are touched only by the ingest thread
     // (started once in `start()`); everything shared goes through `queue` (Mutex) and the semaphores.
     public typealias Sink = @Sendable ([CallEvent]) throws -> Void
 
@@ -29,9 +29,12 @@ public final class IngestPipeline: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
 
-    private var correlator: CallCorrelator
-    private var lastInstant = EventInstant(microseconds: 0)
-    private var lastInstantWall = Date()
+    /// The same correlation loop `replay` uses (instant selection + correlator).
+    private var session: CorrelationSession
+    /// The last PBX `Timestamp:` seen and our wall-clock time when it arrived: messages without a
+    /// timestamp get the PBX time extrapolated from it, so PBX and local clocks are never mixed.
+    private var lastStamped = EventInstant(microseconds: 0)
+    private var lastStampedWall = Date()
     private var unsent: [CallEvent] = []
     private var lastExpiry = Date()
 
@@ -43,12 +46,12 @@ public final class IngestPipeline: @unchecked Sendable {
 
     public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
                 expiryCheckInterval: TimeInterval = 60, sink: @escaping Sink) {
-        self.correlator = CallCorrelator(configuration: configuration)
+        self.session = CorrelationSession(configuration: configuration)
         self.metrics = metrics
         self.logger = logger
         self.expiryCheckInterval = expiryCheckInterval
         self.sink = sink
-        for diagnostic in correlator.configurationDiagnostics {
+        for diagnostic in session.correlator.configurationDiagnostics {
             logger.warning("correlation configuration problem", ["diagnostic": diagnostic.description])
         }
     }
@@ -109,12 +112,11 @@ public final class IngestPipeline: @unchecked Sendable {
             switch event {
             case .message(let message):
                 if let name = message.eventName { counts[name, default: 0] += 1 }
-                let instant = instant(of: message)
-                let output = correlator.process(message, at: instant)
+                let output = session.ingest(message, receivedAt: receiveInstant(of: message))
                 unsent += output.events
                 log(output.diagnostics)
             case .liveChannels(let channels):
-                let output = correlator.resynchronize(with: channels, at: nowInstant())
+                let output = session.resynchronize(with: channels, at: nowInstant())
                 logger.info("resynchronised with the PBX", ["ami.live_channels": String(channels.count),
                                                              "events": String(output.events.count)])
                 unsent += output.events
@@ -143,29 +145,28 @@ public final class IngestPipeline: @unchecked Sendable {
     private func expireIfDue() {
         guard Date().timeIntervalSince(lastExpiry) >= expiryCheckInterval else { return }
         lastExpiry = Date()
-        let output = correlator.expireStale(now: nowInstant())
+        let output = session.expireStale(now: nowInstant())
         unsent += output.events
         log(output.diagnostics)
     }
 
-    /// The AMI `Timestamp:` (PBX time) when present; otherwise the PBX time extrapolated from the
-    /// last timestamped event, or our wall clock if the PBX sends none (`timestampevents = no`).
-    private func instant(of message: AMIMessage) -> EventInstant {
-        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text) {
-            if stamped > lastInstant {
-                lastInstant = stamped
-                lastInstantWall = Date()
-            }
-            return lastInstant
+    /// Notes the PBX `Timestamp:` of `message` if it has one, and returns "now" in PBX time for the
+    /// session's fallback (used only when the message carries no timestamp).
+    private func receiveInstant(of message: AMIMessage) -> EventInstant {
+        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text), stamped > lastStamped {
+            lastStamped = stamped
+            lastStampedWall = Date()
         }
         return nowInstant()
     }
 
+    /// The PBX time extrapolated from the last timestamped event, or our wall clock if the PBX sends
+    /// none (`timestampevents = no`).
     private func nowInstant() -> EventInstant {
-        if lastInstant.microseconds == 0 {
+        if lastStamped.microseconds == 0 {
             return EventInstant(seconds: Date().timeIntervalSince1970)
         }
-        return max(lastInstant, lastInstant.adding(seconds: Date().timeIntervalSince(lastInstantWall)))
+        return lastStamped.adding(seconds: Date().timeIntervalSince(lastStampedWall))
     }
 
     private func log(_ diagnostics: [CorrelationDiagnostic]) {

@@ -179,3 +179,49 @@ struct ExternalPartyTests {
         #expect(firstLeg(configuration)?.data["direction"] == "inbound")
     }
 }
+
+@Suite("Quality from RTCP")
+struct RTCPQualityTests {
+    @Test("Without RTPAUDIOQOS variables, RTCP reports give the leg's quality (worst MES, loss, jitter, RTT)")
+    func rtcpQuality() {
+        var configuration = CorrelationConfiguration.sample
+        configuration.rating.enabled = true
+        var t = Transcript(configuration: configuration)
+        var (alice, bob) = ChannelLifecycleTests.ringing(&t)
+        _ = t.steps([AMI.newstate(&bob, "Up"), AMI.dialEnd(from: alice, to: bob, status: "ANSWER"),
+                     AMI.newstate(&alice, "Up"), AMI.bridgeEnter("b", bob), AMI.bridgeEnter("b", alice)])
+        let report = AMI.event("RTCPReceived", alice.fields() + [
+            ("RTT", "0.0500"), ("MES", "70.0"), ("PT", "201(RR)"), ("ReportCount", "1"),
+            ("Report0FractionLost", "26"), ("Report0IAJitter", "160"),
+        ])
+        #expect(t.step(report) == [])
+        #expect(t.step(AMI.event("RTCPSent", alice.fields() + [("MES", "80.0")])) == [])
+        #expect(t.steps([AMI.hangup(alice), AMI.hangup(bob)])
+                == ["finished caller 1001 answered", "finished callee 1002 answered", "call_rating"])
+        let quality = t.last(.callRating)?.data["quality"]?.arrayValue ?? []
+        #expect(quality.count == 1)
+        #expect(quality.first?["source"] == "rtcp")
+        #expect(quality.first?["mos"] == .double(3.5))  // the worse MES, 70 / 20
+        #expect(quality.first?["rtt_ms"] == .double(50))
+        #expect(quality.first?["jitter_ms"] == .double(20))  // 160 samples at 8 kHz
+        #expect(quality.first?["loss_percent"] == .double(10.156))  // 26 / 256
+        #expect(t.last(.callRating)?.data["cost"] == .null)
+    }
+}
+
+@Suite("Dialled number")
+struct DialledNumberTests {
+    @Test("A trunk call delivered to extension s takes the DID routed before the leg is announced")
+    func didAfterStartExtension() {
+        var t = Transcript()
+        var caller = TestChannel.caller("4.1", "PJSIP/carrier-00000004", number: "+15551234567", dialed: "s")
+        _ = t.step(AMI.newchannel(caller))
+        caller.exten = "+18005550100"
+        _ = t.step(AMI.newexten(caller, application: "Goto", data: "did,+18005550100,1"))
+        caller.exten = "support"
+        _ = t.step(AMI.newexten(caller, application: "Answer"))
+        _ = t.step(AMI.newstate(&caller, "Up"))
+        #expect(t.events.first?.data["dialed_number"] == "+18005550100")
+        #expect(t.events.first?.data["direction"] == "inbound")
+    }
+}

@@ -152,7 +152,7 @@ struct SecurityTests {
         #expect(try running.api("GET", "/api/webhooks").status == 200, "the server still answers")
     }
 
-    @Test("Header values with CR or LF and non-http(s) URL schemes are refused by the admin API, for create and test send",
+    @Test("Non-http(s) URL schemes are refused by the admin API, for create and test send",
           arguments: ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.example/", "gopher://x.example/",
                       "data:text/plain,hi", "dict://127.0.0.1:11211/", "//no-scheme.example/", "http:/broken"])
     func foreignSchemesRefused(url: String) throws {
@@ -163,6 +163,13 @@ struct SecurityTests {
             #expect((400..<500).contains(response.status), "\(path) \(url): \(response.status)")
             #expect(response.errorField == "url", "\(path) \(url): \(response.text.prefix(200))")
         }
+        #expect(try running.webhooks().count == 1)
+    }
+
+    @Test("Header values with CR, LF or NUL are refused by the admin API, for create and test send")
+    func headerInjectionRefused() throws {
+        let running = try RunningDaemon()
+        defer { running.stop() }
         for value in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\u{0}b"] {
             let body = AdminHTTP.json(["name": "h", "url": running.receiver.url, "subscribe_all": true,
                                        "headers": [["name": "X-A", "value": value]]])
@@ -181,7 +188,6 @@ struct SecurityTests {
                 }
             }
         }
-        #expect(try running.webhooks().count <= 2)
         #expect(running.receiver.requests.allSatisfy { $0.header("x-injected") == nil })
     }
 

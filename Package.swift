@@ -103,6 +103,10 @@ let package = Package(
                     dependencies: ["EventPublisher", "EventPublisherCLI", "AMIProtocol", "CallEvents", "Configuration",
                                    "Storage", "Webhooks", "Observability", "MicroHTTPD", "TestSupport", "Delivery"],
                     swiftSettings: strict),
+        // Runs the built `event-publisher` binary as a subprocess: output, exit codes, help text.
+        .testTarget(name: "EventPublisherCLITests",
+                    dependencies: ["EventPublisherCLI", "EventPublisher", "CallEvents", "TestSupport"],
+                    swiftSettings: strict),
     ]
 )
 

@@ -183,8 +183,12 @@ EOF
     done
     stop_bg "$daemon"; stop_bg "$replay"; stop_bg "$sink"
     local store_bytes; store_bytes=$(cat "$dir"/store.sqlite* 2>/dev/null | wc -c)
+    # Outbox commit and first attempt times per event, for the stage split of the latency.
+    sqlite3 -separator $'\t' "$dir/store.sqlite" "SELECT e.event_id, e.created_at, MIN(a.started_at)
+        FROM outbox_event e JOIN outbox_delivery d ON d.event_id = e.event_id
+        JOIN delivery_attempt a ON a.delivery_id = d.id GROUP BY e.event_id" > "$dir/stages.tsv" 2>/dev/null || true
     record "$BENCH" e2e-report --file "$CAPTURE" --config "$dir/config.yaml" --loops "$loops" --sent "$dir/sent.tsv" \
-        --record "$dir/sink.tsv" --label "e2e_$rate" \
+        --record "$dir/sink.tsv" --label "e2e_$rate" --stages "$dir/stages.tsv" \
         --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') store_bytes=$store_bytes"
 }
 if ! want e2e; then
@@ -204,8 +208,9 @@ else
 fi
 
 # 4b. The daemon's RSS with 10,000 live calls: the generated stream up to the message at which the
-# in-process run counted 10,000 live calls, paced at 50,000 events/s, into `event-publisher run`
+# in-process run counted 10,000 live calls, paced at MEM_RATE events/s (default 20,000: 3.6× the stream's own pace), into `event-publisher run`
 # with no webhook (correlation state only; no deliveries), then RSS once the input is processed.
+MEM_RATE=${MEM_RATE:-20000}
 daemon_memory() {
     local dir=$RUN/daemon-memory upto
     mkdir -p "$dir"
@@ -225,13 +230,13 @@ admin:
 numbers:
   internal: '^[0-9]{2,6}$'
 EOF
-    start_bg "$dir/replay.log" python3 "$SHARED/ami-replay-server" "$LIVE" --port "$AMI_PORT" --rate 50000 \
+    start_bg "$dir/replay.log" python3 "$SHARED/ami-replay-server" "$LIVE" --port "$AMI_PORT" --rate "$MEM_RATE" \
         --max-events "$upto" --on-end hold
     local replay=$BG_PID
     wait_port "$AMI_PORT"
     start_bg "$dir/daemon.log" "$BIN/event-publisher" run --config "$dir/config.yaml"
     local daemon=$BG_PID
-    local deadline=$(( $(date +%s) + upto / 50000 + 90 )) rss=0 hwm=0 cpu=-1 prev=-2 quiet=0
+    local deadline=$(( $(date +%s) + upto / MEM_RATE + 90 )) rss=0 hwm=0 cpu=-1 prev=-2 quiet=0
     # Until the server has sent everything (it prints one line at the end of the stream) ...
     until grep -q '^conn=' "$dir/replay.log" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; do
         kill -0 "$daemon" 2>/dev/null || break
@@ -246,12 +251,12 @@ EOF
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status" 2>/dev/null || echo 0)
     hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon/status" 2>/dev/null || echo 0)
     stop_bg "$daemon"; stop_bg "$replay"
-    echo "RESULT bench=memory_daemon messages=$upto rate=50000" \
+    echo "RESULT bench=memory_daemon messages=$upto rate=$MEM_RATE" \
          "rss_mib=$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" \
          "hwm_mib=$(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}')" | tee -a "$RESULTS"
 }
 if want memory && [ "${SKIP_E2E:-0}" != 1 ] && [ "$HAVE_DAEMON" = 1 ]; then
-    log "daemon RSS with 10,000 live calls (generated stream at 50,000 events/s, no webhook)"
+    log "daemon RSS with 10,000 live calls (generated stream at $MEM_RATE events/s, no webhook)"
     daemon_memory
 fi
 

@@ -108,6 +108,9 @@ stop_pid() {  # stop_pid PID [SIGNAL]: signal, then reap
 }
 
 sql() { sqlite3 -cmd ".timeout 5000" "$@"; }
+# Unique webhook-ids a running webhook-sink has seen (its --bodies/--record files are written at exit).
+sink_unique() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys;print(json.load(sys.stdin).get("unique_ids",0))' 2>/dev/null || echo 0; }
+sink_at_least() { [ "$(sink_unique "$1")" -ge "$2" ]; }
 pending_count() { sql "$1" "select count(*) from outbox_delivery where state='pending'" 2>/dev/null || echo "?"; }
 
 TOOLS=$OUT/tools.py
@@ -149,6 +152,7 @@ def drop_server(port, path, rate, drops, gap, restart_at, stats_path):
     lock = threading.Lock()
     cursor = 0
     drops_done = 0
+    down_since = None
     def ids(f):
         return {f.get(k) for k in ('Uniqueid', 'Linkedid', 'DestUniqueid', 'DestLinkedid') if f.get(k)}
     def track(f):
@@ -222,6 +226,14 @@ def drop_server(port, path, rate, drops, gap, restart_at, stats_path):
         if not logged_in.wait(30):
             conn.close(); continue
         time.sleep(0.3)  # let the client's CoreShowChannels go first, as on a real PBX
+        if down_since is not None and rate:
+            # The PBX went on while nobody listened: those events are lost (tracked, never sent).
+            for _ in range(int((time.time() - down_since) * rate)):
+                if cursor >= len(msgs): break
+                raw, f = msgs[cursor]; cursor += 1
+                if ids(f) & dead: continue
+                track(f); stats['lost_while_down'] += 1
+            down_since = None
         try:
             while cursor < len(msgs) and not closed.is_set():
                 raw, f = msgs[cursor]
@@ -254,19 +266,26 @@ def drop_server(port, path, rate, drops, gap, restart_at, stats_path):
             write_stats()
             if cursor >= len(msgs):
                 closed.wait()  # hold: keep answering pings until the client goes
+            elif closed.is_set():
+                down_since = time.time()  # the client died (kill -9)
         except OSError:
-            pass
+            down_since = time.time()
         write_stats()
 
 def analyse(bodies_path):
     """Per-leg check of a webhook-sink --bodies file."""
     seen = collections.Counter(); started = collections.Counter(); finished = collections.Counter()
     recon = 0; last = {}; order_violations = 0; calls = set(); calls_finished = set()
+    first = {}; conflicting = 0
     for line in open(bodies_path, 'rb'):
         try: e = json.loads(line)
         except ValueError: continue
         seen[e['id']] += 1
-        if seen[e['id']] > 1: continue
+        ident = (e['type'], ((e.get('data') or {}).get('leg') or {}).get('id'))
+        if seen[e['id']] > 1:
+            if first[e['id']] != ident: conflicting += 1
+            continue
+        first[e['id']] = ident
         d = e.get('data', {}); leg = (d.get('leg') or {}).get('id'); call = d.get('call_id')
         calls.add(call)
         if last.get(call, 0) >= e['sequence']: order_violations += 1
@@ -277,6 +296,7 @@ def analyse(bodies_path):
             if d.get('reconstructed') or (d.get('leg') or {}).get('reconstructed'): recon += 1
     legs = set(started) | set(finished)
     return dict(events=sum(seen.values()), unique=len(seen), duplicates=sum(seen.values()) - len(seen),
+                same_id_different_event=conflicting,
                 legs=len(legs), legs_started_not_once=sum(1 for l in legs if started[l] != 1),
                 legs_finished_not_once=sum(1 for l in legs if finished[l] != 1),
                 reconstructed_finishes=recon, calls=len(calls), calls_without_finish=len(calls - calls_finished),
@@ -346,38 +366,61 @@ scenario_drops() {
 }
 
 scenario_kills() {
-    log "kills: $KILLS × kill -9 at random moments during a ~10,000-event run"
+    # Variant A (bench server): every login restarts the stream from its first event (same ids), so
+    #   the last run re-creates everything; checks the outbox (committed rows all delivered) and
+    #   duplicates-only-with-the-same-id.
+    # Variant B (PBX-like): the server goes on where it was while the gateway is dead (events sent to
+    #   a dying process are lost, as with Asterisk) and answers CoreShowChannels with what is live;
+    #   checks committed rows all delivered and every leg started once and finished once.
+    log "kills: $KILLS × kill -9 at random moments during a ~10,000-event run (2 variants)"
     local dir=$OUT/kills; mkdir -p "$dir"
-    local ami=$(free_port) sink=$(free_port) admin=$(free_port)
     python3 "$BENCH/gen-ami-stream" --calls 300 --concurrency 20 --seed 11 -o "$dir/stream.ami" >/dev/null
     local events; events=$(grep -c '^Event:' "$dir/stream.ami")
-    write_config "$dir/config.yaml" "$ami" "$dir/store.sqlite" "$admin" "sink=http://127.0.0.1:$sink/hook"
-    "$EP_BIN" replay "$dir/stream.ami" --config "$dir/config.yaml" > "$dir/expected.jsonl"
-    # The bench server restarts its stream on each login (same ids each time), paced so a run lasts ~7 s.
-    python3 "$BENCH/ami-replay-server" "$dir/stream.ami" --port "$ami" --rate 1500 --on-end hold \
-        >"$dir/server.log" 2>&1 &
-    PIDS+=("$!"); local server=$!
-    start_sink "$sink" kills-sink
-    : > "$dir/committed.txt"
-    local k pending_at_kill=0
-    for (( k = 1; k <= KILLS; k++ )); do
-        start_daemon "$dir/config.yaml" "$dir/daemon.log"
-        sleep "$(python3 -c "import random;print(round(random.uniform(0.3,6.0),2))")"
-        kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
-        # What the dead process had committed: every row must reach the sink eventually.
-        sql "$dir/store.sqlite" "select event_id from outbox_delivery" >> "$dir/committed.txt" 2>/dev/null
-        local p; p=$(pending_count "$dir/store.sqlite"); pending_at_kill=$(( pending_at_kill + ${p//\?/0} ))
-        log "kill $k: pending at kill $p"
+    local variant
+    for variant in A B; do
+        local ami=$(free_port) sink=$(free_port) admin=$(free_port)
+        local store=$dir/store-$variant.sqlite
+        write_config "$dir/config-$variant.yaml" "$ami" "$store" "$admin" "sink=http://127.0.0.1:$sink/hook"
+        "$EP_BIN" replay "$dir/stream.ami" --config "$dir/config-$variant.yaml" > "$dir/expected.jsonl"
+        if [ $variant = A ]; then
+            python3 "$BENCH/ami-replay-server" "$dir/stream.ami" --port "$ami" --rate 1500 --on-end hold \
+                >"$dir/server-$variant.log" 2>&1 &
+        else
+            python3 "$TOOLS" drop-server "$ami" "$dir/stream.ami" 250 0 0 0 "$dir/server-$variant.json" \
+                >"$dir/server-$variant.log" 2>&1 &
+        fi
+        local server=$!; PIDS+=("$server")
+        # A slow receiver (100 ms per request) keeps deliveries pending when the kills come.
+        start_sink "$sink" "kills-$variant" --slow-rate 1 --slow-ms 100
+        : > "$dir/committed-$variant.txt"
+        local k pending_at_kill=0
+        for (( k = 1; k <= KILLS; k++ )); do
+            start_daemon "$dir/config-$variant.yaml" "$dir/daemon-$variant.log"
+            sleep "$(python3 -c "import random;print(round(random.uniform(0.5,6.0),2))")"
+            kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+            # What the dead process had committed: every row must reach the sink eventually.
+            sql "$store" "select event_id from outbox_delivery" >> "$dir/committed-$variant.txt" 2>/dev/null
+            local p; p=$(pending_count "$store"); pending_at_kill=$(( pending_at_kill + ${p//\?/0} ))
+            log "kill $variant$k: pending rows at kill $p"
+        done
+        sort -u -o "$dir/committed-$variant.txt" "$dir/committed-$variant.txt"
+        start_daemon "$dir/config-$variant.yaml" "$dir/daemon-$variant.log"; local daemon=$DAEMON_PID
+        if [ $variant = A ]; then
+            # webhook-sink writes its files when it exits: wait for the full stream, then an empty outbox.
+            wait_until 400 grep -q "events=$events " "$dir/server-$variant.log"
+        else
+            wait_until 400 python3 -c "import json,sys;s=json.load(open('$dir/server-B.json'));sys.exit(0 if s['cursor']>=s['total'] else 1)" 2>/dev/null
+        fi
+        sleep 2
+        wait_until 400 test "$(pending_count "$store")" = 0
+        stop_pid "$daemon"
+        stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
+        result "kills $variant: stream_events=$events replay_call_events=$(wc -l < "$dir/expected.jsonl") kills=$KILLS pending_rows_at_kills=$pending_at_kill final_pending=$(pending_count "$store")"
+        result "kills $variant: committed_ids=$(wc -l < "$dir/committed-$variant.txt") lost_committed=$(python3 "$TOOLS" missing-ids "$dir/committed-$variant.txt" "$OUT/kills-$variant.bodies" 2>"$dir/lost-committed-$variant.txt") replay_ids_not_delivered=$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/kills-$variant.bodies" 2>"$dir/lost-expected-$variant.txt")"
+        [ $variant = B ] && result "kills B: server=$(cat "$dir/server-B.json")"
+        result "kills $variant: sink=$(tail -1 "$OUT/kills-$variant.sink.log")"
+        result "kills $variant: analysis=$(python3 "$TOOLS" analyse "$OUT/kills-$variant.bodies")"
     done
-    sort -u -o "$dir/committed.txt" "$dir/committed.txt"
-    start_daemon "$dir/config.yaml" "$dir/daemon.log"; local daemon=$DAEMON_PID
-    wait_until 300 test "$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/kills-sink.bodies" 2>/dev/null)" = 0
-    wait_until 60 test "$(pending_count "$dir/store.sqlite")" = 0
-    stop_pid "$daemon"; local rc=$?
-    stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
-    result "kills: stream_events=$events expected_call_events=$(wc -l < "$dir/expected.jsonl") kills=$KILLS pending_rows_at_kills=$pending_at_kill"
-    result "kills: committed_ids=$(wc -l < "$dir/committed.txt") lost_committed=$(python3 "$TOOLS" missing-ids "$dir/committed.txt" "$OUT/kills-sink.bodies" 2>"$dir/lost-committed.txt") lost_expected=$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/kills-sink.bodies" 2>"$dir/lost-expected.txt")"
-    result "kills: sink=$(tail -1 "$OUT/kills-sink.sink.log") analysis=$(python3 "$TOOLS" analyse "$OUT/kills-sink.bodies")"
 }
 
 latency_of() {  # latency_of DB WEBHOOK_NAME → percentiles of (first attempt start − enqueue) + HTTP ms
@@ -452,8 +495,9 @@ scenario_disk() {
     result "disk: full: daemon_alive=$alive_full error_lines=$full_errors df=$(df -k --output=used,avail "$dir/mnt" | tail -1 | tr -s ' ')"
     result "disk: first full-disk error: $(grep -i -m1 'full\|cannot store' "$dir/daemon.log" | cut -c1-300)"
     mount -o remount,size=256m "$dir/mnt"
-    wait_until 120 test "$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null)" = 0
-    result "disk: after space returned: missing=$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null) of $(wc -l < "$dir/expected.jsonl")"
+    local n1; n1=$(wc -l < "$dir/expected.jsonl")
+    wait_until 180 sink_at_least "$sink" "$n1"
+    result "disk: after space returned: sink unique ids=$(sink_unique "$sink") of $n1 expected; daemon_alive=$(kill -0 "$daemon" 2>/dev/null && echo yes || echo no)"
     # Read-only: a second capture arrives while the file system is read-only.
     mount -o remount,ro "$dir/mnt"
     local before; before=$(wc -l < "$dir/daemon.log")
@@ -467,9 +511,9 @@ scenario_disk() {
     result "disk: read-only: daemon_alive=$alive_ro error_lines=$ro_errors first: $(tail -n +"$before" "$dir/daemon.log" | grep -i -m1 'readonly\|read-only\|cannot store' | cut -c1-300)"
     mount -o remount,rw "$dir/mnt"
     "$EP_BIN" replay "$second" --config "$dir/config.yaml" > "$dir/expected2.jsonl"
-    wait_until 120 test "$(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null)" = 0
-    result "disk: after rw remount: missing=$(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null) of $(wc -l < "$dir/expected2.jsonl"); duplicates: $(python3 "$TOOLS" analyse "$OUT/disk-sink.bodies")"
+    wait_until 180 sink_at_least "$sink" $(( n1 + $(wc -l < "$dir/expected2.jsonl") ))
     stop_pid "$daemon"; stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
+    result "disk: after rw remount: missing (capture 1, capture 2)=$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null), $(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null) of $n1, $(wc -l < "$dir/expected2.jsonl"); analysis: $(python3 "$TOOLS" analyse "$OUT/disk-sink.bodies")"
     umount "$dir/mnt" && MOUNTS=()
 }
 

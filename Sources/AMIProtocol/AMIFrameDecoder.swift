@@ -261,6 +261,15 @@ public struct AMIFrameDecoder: Sendable {
     /// One line of a pre-14 `Response: Follows` body: raw text (bare LF, may be empty) until
     /// `--END COMMAND--`, then the empty line. `Privilege`/`ActionID` come first as fields.
     private mutating func commandLine(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> AMIFrame? {
+        // Every line kept so far (fields, output, or lines ignored after the end marker) counts
+        // towards the message limit, so no endless body can grow the buffer or the spans unbounded.
+        if end > start && (end - messageStart > limits.maxMessageBytes || spans.count >= limits.maxFields) {
+            let offset = bufferBaseOffset + messageStart
+            let excerpt = excerptOf(input, messageStart, Swift.min(end, messageStart + 60))
+            let skipped = end - messageStart
+            dropMessage()
+            return malformed(.messageTooLarge, at: offset, skipped: skipped, excerpt: excerpt)
+        }
         if commandEnded {
             return end == start ? emitMessage(input) : nil
         }

@@ -59,6 +59,7 @@ extension CallCorrelator {
             callID = linkedID + "-" + uniqueID
         }
         state.calls[callID] = CallRecord(id: callID, startedAt: instant)
+        state.calls[callID]!.sequenceBase = state.sequenceFloors.removeValue(forKey: callID) ?? 0
         state.callIDByLinkedID[linkedID] = callID
         return callID
     }

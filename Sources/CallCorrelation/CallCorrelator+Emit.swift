@@ -26,10 +26,11 @@ extension CallCorrelator {
     ) {
         state.calls[callID]!.sequence += 1
         let call = state.calls[callID]!
+        let sequence = call.sequenceBase + call.sequence
         out.events.append(
             CallEvent(
-                id: "evt_\(callID)_\(call.sequence)", type: type, timestamp: instant,
-                tenant: call.tenant ?? CorrelationConfiguration.mainTenant, sequence: call.sequence, callID: callID,
+                id: "evt_\(callID)_\(sequence)", type: type, timestamp: instant,
+                tenant: call.tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence, callID: callID,
                 data: .object(data)))
     }
 

@@ -61,7 +61,18 @@ extension CallCorrelator {
         }
         // 3. Who talks to whom now (no repeat for pairs already reported).
         for bridgeID in touchedBridges { updateConnections(around: bridgeID, at: instant, into: &out) }
+        state.sequenceFloors = [:]
         return out
+    }
+
+    /// Before ``resynchronize(with:at:)`` after a restart: `floors` maps call ids to the highest
+    /// sequence an earlier run already published (read from the shell's outbox). Calls adopted by
+    /// the resync continue after it, so `evt_<call>_<sequence>` ids never collide with stored ones
+    /// and per-call order holds across the restart.
+    public mutating func continueSequences(after floors: [String: Int]) {
+        for (callID, floor) in floors where floor > 0 {
+            state.sequenceFloors[callID] = max(state.sequenceFloors[callID] ?? 0, floor)
+        }
     }
 
     /// Finishes legs (and forgets Local halves) with no event since before `instant`, and forgets

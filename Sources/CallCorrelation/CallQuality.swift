@@ -13,10 +13,11 @@ extension QualityFacts {
             rxJitterSeconds = fields["rxjitter"] ?? rxJitterSeconds
             txJitterSeconds = fields["txjitter"] ?? txJitterSeconds
             rttSeconds = fields["rtt"] ?? rttSeconds
-            let rxCount = fields["rxcount"].map { Int($0) }, txCount = fields["txcount"].map { Int($0) }
+            let rxCount = fields["rxcount"].flatMap(Self.packetCount), txCount = fields["txcount"].flatMap(Self.packetCount)
             rxPackets = rxCount ?? rxPackets
             txPackets = txCount ?? txPackets
-            let localLost = max(0, Int(fields["lp"] ?? 0)), remoteLost = max(0, Int(fields["rlp"] ?? 0))
+            let localLost = fields["lp"].flatMap(Self.packetCount) ?? 0
+            let remoteLost = fields["rlp"].flatMap(Self.packetCount) ?? 0
             lostPackets = localLost + remoteLost
             var worst = 0.0
             if let rxCount, rxCount + localLost > 0 {
@@ -36,6 +37,13 @@ extension QualityFacts {
         default:
             break
         }
+    }
+
+    /// A packet count from PBX text: nil unless finite and in 0…10¹² (`Int(_: Double)` traps on
+    /// `nan`, `inf` or `1e300`, and huge counts would overflow the sums above).
+    static func packetCount(_ value: Double) -> Int? {
+        guard value.isFinite, value >= 0, value <= 1e12 else { return value.isFinite && value < 0 ? 0 : nil }
+        return Int(value)
     }
 
     /// `a=1;b=2` (values padded with spaces and zeros, as Asterisk prints them) → numbers.

@@ -34,7 +34,11 @@ struct CallCost: Sendable, Hashable {
         let minimum = max(minimum, 0), increment = max(increment, 1)
         guard talk > minimum else { return max(minimum, talk) }
         let extra = talk - minimum
-        return minimum + (extra + increment - 1) / increment * increment
+        // Overflow-checked: the configuration accepts any positive whole seconds (`30/9999999999999999999`).
+        let steps = extra / increment + (extra % increment == 0 ? 0 : 1)
+        let (product, productOverflow) = steps.multipliedReportingOverflow(by: increment)
+        let (total, sumOverflow) = minimum.addingReportingOverflow(product)
+        return productOverflow || sumOverflow ? Int.max : total
     }
 
     /// Connection fee + per-minute price × billed seconds / 60; unanswered calls cost 0, no fee.

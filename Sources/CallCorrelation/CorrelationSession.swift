@@ -30,6 +30,9 @@ public struct CorrelationSession: Sendable {
         return correlator.resynchronize(with: liveChannels, at: lastInstant)
     }
 
+    /// See ``CallCorrelator/continueSequences(after:)``.
+    public mutating func continueSequences(after floors: [String: Int]) { correlator.continueSequences(after: floors) }
+
     /// Timer tick of the shell: expires legs silent for longer than the configured expiry.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput { correlator.expireStale(now: now) }
 

@@ -17,6 +17,10 @@ struct CorrelationState: Sendable {
     /// Hangup — pitfall P3) neither resurrect them nor reuse a call id. Purged by `expire(before:)`.
     var endedChannels: [String: EventInstant] = [:]
     var usedCallIDs: [String: EventInstant] = [:]
+    /// Highest sequence an earlier run already published per call id (the shell reads them from its
+    /// outbox before a resync after a restart): an adopted call continues after it, so its event
+    /// ids never repeat ones already stored. Consumed when the call is created, cleared after a resync.
+    var sequenceFloors: [String: Int] = [:]
     /// Last known `New` count per mailbox, for MWI updates without a channel.
     var mailboxNewCounts: [String: Int] = [:]
     /// Creation counter: orders legs deterministically (never hash order).
@@ -131,6 +135,8 @@ struct CallRecord: Sendable {
     var channelIDs: [String] = []
     var liveChannelCount = 0
     var sequence = 0
+    /// Added to `sequence` in published events (see `CorrelationState.sequenceFloors`).
+    var sequenceBase = 0
     var relatedCallIDs: [String] = []
     var queue: QueueVisit?
     var transfers: [JSONValue] = []

@@ -26,8 +26,10 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
                 if inFraction {
                     if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
                 } else {
-                    guard seconds < Int64.max / 10 - 10 else { return nil }
                     seconds = seconds * 10 + digit
+                    // Past 9999-12-31 is no PBX clock; refusing it keeps `seconds * 1_000_000`
+                    // (and later arithmetic on instants) far from overflow on hostile input.
+                    guard seconds <= Self.maxAMISeconds else { return nil }
                     sawDigit = true
                 }
             default:
@@ -38,6 +40,9 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
         self.microseconds = seconds * 1_000_000 + micros
     }
+
+    /// 9999-12-31T23:59:59Z, the largest `Timestamp:` accepted.
+    static let maxAMISeconds: Int64 = 253_402_300_799
 
     public static func < (lhs: EventInstant, rhs: EventInstant) -> Bool { lhs.microseconds < rhs.microseconds }
 

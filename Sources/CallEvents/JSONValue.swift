@@ -21,7 +21,7 @@ public enum JSONValue: Sendable, Hashable {
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int64(d)
+        case .double(let d) where d == d.rounded(): return Int64(exactly: d)
         default: return nil
         }
     }

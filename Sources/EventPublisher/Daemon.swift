@@ -122,7 +122,8 @@ public final class Daemon: Sendable {
         delivery.start()
 
         let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: metrics,
-                                      logger: logger.child(label: "ingest")) { events in
+                                      logger: logger.child(label: "ingest"),
+                                      storedSequences: { try outbox.highestSequences(callIDs: $0) }) { events in
             try delivery.enqueue(events, recipients: directory.recipients(of:))
         }
         pipeline.start()

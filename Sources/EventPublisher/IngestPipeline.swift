@@ -22,6 +22,8 @@ public final class IngestPipeline: @unchecked Sendable {
     // @unchecked: `session`, `lastStamped*`, `unsent` and `lastExpiry` are touched only by the ingest thread
     // (started once in `start()`); everything shared goes through `queue` (Mutex) and the semaphores.
     public typealias Sink = @Sendable ([CallEvent]) throws -> Void
+    /// Call ids → the highest sequence already stored for them (the outbox), or nothing known.
+    public typealias StoredSequences = @Sendable ([String]) throws -> [String: Int]
 
     private let queue = Mutex<[AMIClientEvent]>([])
     private let stopping = Atomic<Bool>(false)
@@ -37,20 +39,25 @@ public final class IngestPipeline: @unchecked Sendable {
     private var lastStampedWall = Date()
     private var unsent: [CallEvent] = []
     private var lastExpiry = Date()
+    /// After a sink failure, no new attempt before this time (new AMI input must not retry at once).
+    private var nextFlushAttempt = Date.distantPast
 
     private let sink: Sink
+    private let storedSequences: StoredSequences
     private let metrics: DaemonMetrics
     private let logger: Logger
     /// How often stale legs are expired (the leg expiry itself is in the correlation configuration).
     private let expiryCheckInterval: TimeInterval
 
     public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
-                expiryCheckInterval: TimeInterval = 60, sink: @escaping Sink) {
+                expiryCheckInterval: TimeInterval = 60,
+                storedSequences: @escaping StoredSequences = { _ in [:] }, sink: @escaping Sink) {
         self.session = CorrelationSession(configuration: configuration)
         self.metrics = metrics
         self.logger = logger
         self.expiryCheckInterval = expiryCheckInterval
         self.sink = sink
+        self.storedSequences = storedSequences
         for diagnostic in session.correlator.configurationDiagnostics {
             logger.warning("correlation configuration problem", ["diagnostic": diagnostic.description])
         }
@@ -90,8 +97,7 @@ public final class IngestPipeline: @unchecked Sendable {
 
     private func loop() {
         while true {
-            let timeout: DispatchTime = unsent.isEmpty ? .now() + 1 : .now() + 1
-            _ = wakeUp.wait(timeout: timeout)
+            _ = wakeUp.wait(timeout: .now() + 1)
             let batch = queue.withLock { pending -> [AMIClientEvent] in
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
@@ -116,6 +122,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 unsent += output.events
                 log(output.diagnostics)
             case .liveChannels(let channels):
+                continueStoredSequences(of: channels)
                 let output = session.resynchronize(with: channels, at: nowInstant())
                 logger.info("resynchronised with the PBX", ["ami.live_channels": String(channels.count),
                                                              "events": String(output.events.count)])
@@ -130,13 +137,31 @@ public final class IngestPipeline: @unchecked Sendable {
         metrics.recordIn(counts)
     }
 
+    /// After a restart the correlator adopts calls whose first events an earlier run already stored:
+    /// their new events continue those calls' sequences instead of reusing `evt_<call>_1…` ids
+    /// (which the outbox would silently ignore as duplicates).
+    private func continueStoredSequences(of channels: [AMIMessage]) {
+        let callIDs = Set(channels.compactMap { $0["Linkedid"] }.filter { !$0.isEmpty })
+        guard !callIDs.isEmpty else { return }
+        do {
+            session.continueSequences(after: try storedSequences(callIDs.sorted()))
+        } catch {
+            logger.error("cannot read stored sequence numbers; adopted calls may repeat event ids",
+                         ["error": String(describing: error)])
+        }
+    }
+
     private func flush() {
-        guard !unsent.isEmpty else { return }
+        guard !unsent.isEmpty, Date() >= nextFlushAttempt else { return }
         do {
             try sink(unsent)
             metrics.recordOut(unsent)
             unsent.removeAll(keepingCapacity: true)
+            nextFlushAttempt = .distantPast
         } catch {
+            // Every `submit` wakes the loop; without this pause a failing disk would be hit (and the
+            // error logged) once per AMI message with an ever larger batch.
+            nextFlushAttempt = Date().addingTimeInterval(1)
             logger.error("cannot store events; keeping them in memory and retrying",
                          ["events": String(unsent.count), "error": String(describing: error)])
         }

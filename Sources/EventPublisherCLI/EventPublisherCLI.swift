@@ -11,7 +11,7 @@ public enum EventPublisherCLI {
           events [--json | --markdown]                 the event catalogue
           check-config [--config PATH]                 validate the configuration, list every problem
           webhooks list|show|add|edit|delete|enable|disable|test   manage the webhooks in the store
-          deliveries list [--webhook NAME] [--failed] | redeliver ID   the delivery log
+          deliveries list [--webhook NAME] [--failed] | show ID | redeliver ID   the delivery log
           --version                                    version and build info
         Each command takes --help.
         """

@@ -198,6 +198,7 @@ func memoryLiveBench(_ args: Arguments) {
     var rssAtTarget = -1
     var messagesAtTarget = -1
     var lastSampleLive = 0
+    let c0 = threadCPUNanoseconds()
     while true {
         let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
         if count <= 0 { break }
@@ -223,8 +224,10 @@ func memoryLiveBench(_ args: Arguments) {
             }
         }
     }
+    let cpu = Double(threadCPUNanoseconds() - c0) / 1e9
     let end = memoryKiB()
     result("memory_live", [
+        "cpu_events_per_s": fmt(Double(messages) / cpu),
         "file": (path as NSString).lastPathComponent, "messages": String(messages),
         "peak_live_calls": String(peakLive), "peak_live_channels_at_end": String(correlator.liveChannelCount),
         "baseline_rss_mib": mib(baseline),

@@ -81,6 +81,28 @@ func endToEndReport(_ args: Arguments) {
         guard sent >= 0 else { unsent += 1; continue }
         latencies.append(Double(recv - sent) / 1e6)
     }
+    // 5. Optional stage split from the daemon's outbox (`--stages`: event_id, created_at ms,
+    // first attempt started_at ms; millisecond resolution): AMI send → committed to the outbox,
+    // committed → first attempt started, attempt started → received by the sink.
+    var stagePairs: [(String, String)] = []
+    if let stagesPath = args.options["stages"], let text = try? String(contentsOfFile: stagesPath, encoding: .utf8) {
+        var toCommit: [Double] = [], toAttempt: [Double] = [], toSink: [Double] = []
+        for line in text.split(separator: "\n") {
+            let cols = line.split(separator: "\t")
+            guard cols.count >= 3, let created = Double(cols[1]), let started = Double(cols[2]),
+                  let slot = cause[String(cols[0])], sendNs[slot] >= 0,
+                  let recv = received[cols[0]] else { continue }
+            let sentMs = Double(sendNs[slot]) / 1e6
+            toCommit.append(created - sentMs)
+            toAttempt.append(started - created)
+            toSink.append(Double(recv) / 1e6 - started)
+        }
+        for (name, values) in [("ami_to_outbox", toCommit), ("outbox_to_attempt", toAttempt), ("attempt_to_sink", toSink)] {
+            let sorted = values.sorted()
+            stagePairs.append(("\(name)_p50_ms", fmt(percentile(sorted, 50), 1)))
+            stagePairs.append(("\(name)_p99_ms", fmt(percentile(sorted, 99), 1)))
+        }
+    }
     let unexpectedIDs = received.keys.filter { cause[String($0)] == nil }
     let unexpected = unexpectedIDs.count
     let lostIDs = cause.keys.filter { received[Substring($0)] == nil }
@@ -98,7 +120,7 @@ func endToEndReport(_ args: Arguments) {
         "max_ms": fmt(latencies.last ?? .nan, 2),
         "mean_ms": fmt(latencies.isEmpty ? .nan : latencies.reduce(0, +) / Double(latencies.count), 2),
     ]
-    var out = pairs.map { ($0.key, $0.value) }
+    var out = pairs.map { ($0.key, $0.value) } + stagePairs
     for token in (args.options["extra"] ?? "").split(separator: " ") {
         guard let eq = token.firstIndex(of: "=") else { continue }
         out.append((String(token[..<eq]), String(token[eq...].dropFirst())))

@@ -68,6 +68,13 @@ func printTable(_ args: Arguments) {
                      "\(field(bench, "p50_ms")) / \(field(bench, "p99_ms")) / \(field(bench, "max_ms"))",
                      "\(field(bench, "expected_webhooks")) webhooks, \(field(bench, "ami_events_sent")) AMI events",
                      "—", "—", rate == "1000" ? "p99 ≤ 5 ms" : "—", met])
+        if results[bench]?["ami_to_outbox_p99_ms"] != nil {
+            rows.append(["end-to-end \(rate) ev/s: p50 / p99 ms per stage",
+                         "\(field(bench, "ami_to_outbox_p50_ms")) / \(field(bench, "ami_to_outbox_p99_ms")) → "
+                             + "\(field(bench, "outbox_to_attempt_p50_ms")) / \(field(bench, "outbox_to_attempt_p99_ms")) → "
+                             + "\(field(bench, "attempt_to_sink_p50_ms")) / \(field(bench, "attempt_to_sink_p99_ms"))",
+                         "AMI→outbox commit → 1st attempt → sink (1 ms resolution)", "—", "—", "—", "—"])
+        }
         rows.append(["end-to-end \(rate) ev/s: lost / dup / unexpected",
                      "\(field(bench, "lost")) / \(field(bench, "duplicates")) / \(field(bench, "unexpected"))",
                      "daemon peak RSS \(field(bench, "daemon_hwm_mib")) MiB, SQLite \(storePerEvent(bench)) B/event",

@@ -257,6 +257,25 @@ struct AMIFrameDecoderTests {
         #expect(diagnostics(frames).map(\.code) == [.messageTooLarge])
     }
 
+    @Test("Endless fields or lines in a Response: Follows body are cut off, not buffered without bound")
+    func endlessCommandBodyIsCutOff() {
+        let limits = AMIFrameDecoder.Limits(maxLineBytes: 1024, maxMessageBytes: 4096, maxFields: 10)
+        var fields = "Response: Follows\r\nPrivilege: Command\r\n"
+        for index in 0..<50 { fields += "ActionID: \(index)\r\n" }
+        fields += "\r\nEvent: After\r\n\r\n"
+        var frames = decodeWhole(fields, limits: limits)
+        #expect(messages(frames).map { $0.eventName } == ["After"])
+        #expect(diagnostics(frames).map(\.code) == [.messageTooLarge])
+
+        var trailing = "Response: Follows\r\nPrivilege: Command\r\nok--END COMMAND--\r\n"
+        for _ in 0..<500 { trailing += "garbage after the end marker\r\n" }
+        trailing += "\r\nEvent: After\r\n\r\n"
+        frames = decodeWhole(trailing, limits: limits)
+        #expect(messages(frames).map { $0.eventName } == ["After"])
+        #expect(diagnostics(frames).map(\.code) == [.messageTooLarge])
+        #expect(AMIDecoderVerifier.firstMismatch(Array(trailing.utf8), chunkings: [.byteByByte], limits: limits) == nil)
+    }
+
     @Test("A stream that ends without the final empty line still yields its last message")
     func finishDeliversTheLastMessage() {
         var decoder = AMIFrameDecoder()

@@ -48,6 +48,30 @@ struct ResyncTests {
                 ])
     }
 
+    @Test("After a restart, an adopted call continues the sequence its earlier events used (ids never repeat)")
+    func adoptedCallContinuesStoredSequence() {
+        var t = Transcript()  // a fresh correlator: the daemon just restarted
+        var dave = TestChannel.caller("80.1", "PJSIP/1009-00000080", number: "1009", dialed: "1010")
+        dave.state = "Up"
+        var erin = TestChannel.callee("80.2", "PJSIP/1010-00000081", linkedTo: "80.1")
+        erin.number = "1010"
+        erin.state = "Up"
+        t.correlator.continueSequences(after: ["80.1": 4, "99.9": 7])
+        let output = t.correlator.resynchronize(
+            with: [AMI.coreShowChannel(dave, bridge: "b9"), AMI.coreShowChannel(erin, bridge: "b9")], at: t.now)
+        #expect(output.events.map(\.sequence) == [5, 6, 7, 8])
+        #expect(output.events.first?.id == "evt_80.1_5")
+        #expect(t.steps([AMI.hangup(dave), AMI.hangup(erin)]) == [
+            "finished caller 1009 answered", "finished callee 1010 answered",
+        ])
+        #expect(t.events.last?.id == "evt_80.1_10")
+        // Floors are for the resync they preceded only: a later call with that id starts at 1.
+        var frank = TestChannel.caller("99.9", "PJSIP/1011-00000090", number: "1011", dialed: "1012")
+        frank.state = "Up"
+        let later = t.correlator.resynchronize(with: [AMI.coreShowChannel(frank, bridge: "b10")], at: t.now)
+        #expect(later.events.first?.id == "evt_99.9_1")
+    }
+
     @Test("A leg that never gets a Hangup is expired with a diagnostic, and the call is dropped")
     func expiry() {
         var t = Transcript()

@@ -1,3 +1,4 @@
+import AMIProtocol
 import CallEvents
 import EventPublisher
 import Foundation
@@ -85,5 +86,105 @@ struct CrashRecoveryTests {
         #expect(second.terminate() == 0, "graceful stop after the restart")
         let final = try Outbox(path: storePath).counts()
         #expect(final.pending == 0 && final.failed == 0 && final.delivered == expected.count, "\(final)")
+    }
+}
+
+/// A restart in the middle of a call: the PBX still has the call's channels (CoreShowChannels lists
+/// them), the new process adopts them and must still deliver the call's finished events.
+@Suite("Restart during a call", .serialized)
+struct RestartDuringCallTests {
+    /// The `CoreShowChannel` items a PBX would answer for the channels created and not hung up in `sent`.
+    static func liveChannels(after sent: [AMIMessage]) -> [AMIMessage] {
+        var order: [String] = []
+        var latest: [String: AMIMessage] = [:]
+        var bridges: [String: String] = [:]
+        for message in sent {
+            guard let id = message["Uniqueid"], message["Channel"] != nil else { continue }
+            if message.isEvent("Hangup") {
+                latest[id] = nil
+                order.removeAll { $0 == id }
+                continue
+            }
+            if latest[id] == nil { order.append(id) }
+            latest[id] = message
+            if message.isEvent("BridgeEnter") { bridges[id] = message["BridgeUniqueid"] }
+            if message.isEvent("BridgeLeave") { bridges[id] = nil }
+        }
+        return order.compactMap { id in
+            guard let m = latest[id] else { return nil }
+            var fields: [(String, String)] = [("Event", "CoreShowChannel")]
+            for key in ["Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+                        "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid"] {
+                if let value = m[key] { fields.append((key, value)) }
+            }
+            fields += [("BridgeId", bridges[id] ?? ""), ("Application", "Dial"), ("ApplicationData", ""),
+                       ("Duration", "00:00:05")]
+            return AMIMessage(fields)
+        }
+    }
+
+    @Test("A call in progress across a daemon restart still ends with a finished event for every leg",
+          arguments: ["01-internal-answered-caller-hangup.ami", "08-inbound-queue-agent-answers.ami",
+                      "10-queue-ringall-two-agents.ami", "12-blind-transfer.ami"])
+    func callInProgressAcrossRestartStillFinishes(captureName: String) throws {
+        let folder = try TemporaryFolder("ep-restart")
+        let capture = Fixtures.path("fixtures/ami/\(captureName)")
+        let messages = try AMIReplayServer.streamableMessages(ofCapture: capture)
+        let split = try #require(messages.firstIndex { $0.isEvent("Hangup") })
+        let before = Array(messages[..<split]), after = Array(messages[split...])
+        let live = Self.liveChannels(after: before)
+        try #require(!live.isEmpty)
+
+        let first = try AMIReplayServer(configuration: AMIReplayServer.Configuration(events: before))
+        defer { first.stop() }
+        let second = try AMIReplayServer(configuration: AMIReplayServer.Configuration(liveChannels: live))
+        defer { second.stop() }
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let configPath = try EndToEndConfiguration(amiPort: Int(first.port), storePath: folder.file("store.sqlite"),
+                                                   webhookURL: receiver.url).write(to: folder.file("config.yaml"))
+        let (logger, _) = EndToEnd.capturingLogger(level: .info)
+
+        let daemon1 = Daemon(options: EndToEnd.options(configPath: configPath, amiPort: first.port, logger: logger))
+        try daemon1.start()
+        let startedLegs = { Set(receiver.requests.receivedEvents().filter { $0.type == "call.event_call_started" }.compactMap(\.legID)) }
+        #expect(receiver.wait(timeout: .seconds(10)) { _ in startedLegs().count >= 2 }, "the call did not start")
+        usleep(300_000)
+        daemon1.stop(deliveryTimeout: .seconds(2))
+        let beforeRestart = receiver.requests.count
+
+        // The same PBX, reached again after the restart: it still has the call.
+        let daemon2 = Daemon(options: EndToEnd.options(configPath: configPath, amiPort: second.port, logger: logger))
+        try daemon2.start()
+        defer { daemon2.stop(deliveryTimeout: .seconds(2)) }
+        #expect(EndToEnd.wait(timeout: .seconds(10)) {
+            second.statistics.actions.contains { $0.action?.lowercased() == "coreshowchannels" }
+        })
+        usleep(300_000)
+        second.stream(after)
+        let legs = startedLegs()
+        let finished = receiver.wait(timeout: .seconds(10)) { requests in
+            let done = Set(requests.receivedEvents().filter { $0.type == "call.event_call_finished" }.compactMap(\.legID))
+            return legs.isSubset(of: done)
+        }
+        let received = receiver.requests.receivedEvents()
+        if ProcessInfo.processInfo.environment["E2E_VERBOSE"] != nil {
+            print(received.map { "\($0.eventID) \($0.type) \($0.legID ?? "-")" }.joined(separator: "\n"))
+        }
+        withKnownIssue("event ids restart at sequence 1 after a restart and collide in the outbox (reported)",
+                       isIntermittent: true) {
+            #expect(finished, "legs without a finished event after the restart; \(beforeRestart) requests before, \(received.count) after: \(received.map { "\($0.eventID) \($0.type)" })")
+        }
+        // Whatever arrives: one id is one event (a receiver de-duplicating by webhook-id keeps the right one).
+        var typeByID: [String: String] = [:]
+        for event in received {
+            if let seen = typeByID[event.eventID] {
+                withKnownIssue("the same webhook-id is reused for a different event after a restart (reported)",
+                               isIntermittent: true) {
+                    #expect(seen == event.type, "\(event.eventID) was \(seen), now \(event.type)")
+                }
+            }
+            typeByID[event.eventID] = event.type
+        }
     }
 }

@@ -20,9 +20,13 @@ enum DeliveriesCommand {
         """
 
     static func run(_ arguments: [String]) -> Int32 {
-        guard let subcommand = arguments.first, !["-h", "--help", "help"].contains(subcommand) else {
+        guard let subcommand = arguments.first else {
+            Output.err(usage + "\n")  // bad usage: the usage goes to stderr, as for every other command
+            return 64
+        }
+        if ["-h", "--help", "help"].contains(subcommand) {
             Output.out(usage + "\n")
-            return arguments.isEmpty ? 64 : 0
+            return 0
         }
         let rest = Array(arguments.dropFirst())
         switch subcommand {

@@ -13,7 +13,7 @@ enum RunCommand {
                                live pipeline and a local receiver prints every delivery
           --fixtures DIR       where --demo finds the captures (default fixtures/ami)
           --log-format FORMAT  text (default) or json (one JSON object per line)
-          --log-level LEVEL    trace, debug, info (default), notice, warning, error
+          --log-level LEVEL    trace, debug, info (default), notice, warning, error, critical
         """
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -43,6 +43,10 @@ public struct CallCorrelator: Sendable {
     public var configurationDiagnostics: [CorrelationDiagnostic] { classifier.diagnostics }
     /// Calls with at least one live channel.
     public var liveCallCount: Int { state.calls.count }
+    /// Whether channels with this `Linkedid` would join a call the engine is tracking now.
+    public func isTrackingCall(linkedID: String) -> Bool {
+        state.callIDByLinkedID[linkedID].map { state.calls[$0] != nil } ?? false
+    }
     /// Live channels, Local halves included.
     public var liveChannelCount: Int { state.channels.count }
 

@@ -141,7 +141,10 @@ public final class IngestPipeline: @unchecked Sendable {
     /// their new events continue those calls' sequences instead of reusing `evt_<call>_1…` ids
     /// (which the outbox would silently ignore as duplicates).
     private func continueStoredSequences(of channels: [AMIMessage]) {
-        let callIDs = Set(channels.compactMap { $0["Linkedid"] }.filter { !$0.isEmpty })
+        // Only calls this process does not track yet (all of them after a restart, few on a reconnect).
+        let callIDs = Set(channels.compactMap { $0["Linkedid"] }.filter {
+            !$0.isEmpty && !session.correlator.isTrackingCall(linkedID: $0)
+        })
         guard !callIDs.isEmpty else { return }
         do {
             session.continueSequences(after: try storedSequences(callIDs.sorted()))

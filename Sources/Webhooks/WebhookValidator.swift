@@ -115,8 +115,16 @@ public struct WebhookValidator: Sendable {
             }
             if header.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
                 report(field, "value must not contain CR or LF")
+            } else if Self.hasControlCharacter(header.value) {
+                report(field, "value must not contain control characters such as NUL")
             }
         }
+    }
+
+    /// C0 controls other than tab, and DEL: never valid in a header field (RFC 9110 §5.5); NUL would
+    /// also cut the value short in libcurl's C strings.
+    static func hasControlCharacter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F }
     }
 
     private func checkAuth(_ auth: WebhookAuthDraft, _ report: (String, String) -> Void) {
@@ -149,6 +157,8 @@ public struct WebhookValidator: Sendable {
         for field in ["token", "password", "client_secret", "client_id", "username"] {
             if let value = auth.value(of: field), value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
                 report("auth.\(field)", "must not contain CR or LF")
+            } else if let value = auth.value(of: field), Self.hasControlCharacter(value) {
+                report("auth.\(field)", "must not contain control characters such as NUL")
             }
         }
     }

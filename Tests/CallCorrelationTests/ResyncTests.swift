@@ -61,6 +61,8 @@ struct ResyncTests {
             with: [AMI.coreShowChannel(dave, bridge: "b9"), AMI.coreShowChannel(erin, bridge: "b9")], at: t.now)
         #expect(output.events.map(\.sequence) == [5, 6, 7, 8])
         #expect(output.events.first?.id == "evt_80.1_5")
+        #expect(t.correlator.isTrackingCall(linkedID: "80.1"))
+        #expect(!t.correlator.isTrackingCall(linkedID: "99.9"))
         #expect(t.steps([AMI.hangup(dave), AMI.hangup(erin)]) == [
             "finished caller 1009 answered", "finished callee 1010 answered",
         ])

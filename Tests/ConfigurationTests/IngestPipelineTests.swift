@@ -1,3 +1,4 @@
+import AMIProtocol
 import CallEvents
 import Configuration
 import EventPublisher
@@ -65,5 +66,35 @@ struct IngestPipelineTests {
         #expect(try outbox.highestSequences(callIDs: []) == [:])
         let many = (0..<1200).map { "n\($0)" } + ["x'); DROP TABLE outbox_event; --"]
         #expect(try outbox.highestSequences(callIDs: many) == ["x'); DROP TABLE outbox_event; --": 9])
+    }
+
+    @Test("After a restart, a call adopted from the live channel list continues the sequence stored before")
+    func adoptedCallsContinueStoredSequences() throws {
+        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"))
+        let stored = Mutex<[CallEvent]>([])
+        let asked = Mutex<[[String]]>([])
+        let pipeline = IngestPipeline(
+            configuration: configuration.correlation, metrics: DaemonMetrics(),
+            logger: Logger(label: "ingest-test", level: .critical, handler: InMemoryLogHandler()),
+            storedSequences: { ids in
+                asked.withLock { $0.append(ids) }
+                return ["70.1": 6]
+            }
+        ) { events in stored.withLock { $0 += events } }
+        pipeline.start()
+        func channel(_ id: String, _ name: String, number: String) -> AMIMessage {
+            AMIMessage([("Event", "CoreShowChannel"), ("ActionID", "resync"), ("Channel", name),
+                        ("ChannelStateDesc", "Up"), ("CallerIDNum", number), ("Context", "acme-internal"),
+                        ("Exten", "1002"), ("AccountCode", "acme"), ("Uniqueid", id), ("Linkedid", "70.1"),
+                        ("BridgeId", "b1"), ("Application", "Dial")])
+        }
+        pipeline.submit(.liveChannels([channel("70.1", "PJSIP/1001-00000001", number: "1001"),
+                                       channel("70.2", "PJSIP/1002-00000002", number: "1002")]))
+        #expect(pipeline.stop(timeout: 5))
+        let events = stored.withLock { $0 }
+        #expect(asked.withLock { $0 } == [["70.1"]])
+        #expect(!events.isEmpty)
+        #expect(events.first?.id == "evt_70.1_7")
+        #expect(events.map(\.sequence) == Array(7..<(7 + events.count)))
     }
 }

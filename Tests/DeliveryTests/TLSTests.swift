@@ -56,7 +56,8 @@ final class SelfSignedHTTPSServer {
     var url: String { "https://127.0.0.1:\(port)/hook" }
 
     deinit {
-        process.terminate()
+        // SIGKILL: the child inherits a signal mask that blocks SIGTERM, so `terminate()` would not end it.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

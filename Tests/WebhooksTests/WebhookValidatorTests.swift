@@ -104,6 +104,21 @@ struct WebhookValidatorTests {
         ])
     }
 
+    @Test("Header and auth values refuse NUL and other control characters (tab is fine)")
+    func controlCharacters() {
+        let bad = draft {
+            $0.headers = [WebhookHeader(name: "X-Nul", value: "a\u{0}b"), WebhookHeader(name: "X-Esc", value: "a\u{1B}b"),
+                          WebhookHeader(name: "X-Del", value: "a\u{7F}"), WebhookHeader(name: "X-Tab", value: "a\tb")]
+        }
+        #expect(messages(bad) == [
+            "headers.X-Nul: value must not contain control characters such as NUL",
+            "headers.X-Esc: value must not contain control characters such as NUL",
+            "headers.X-Del: value must not contain control characters such as NUL",
+        ])
+        #expect(messages(draft { $0.auth = WebhookAuthDraft(type: "bearer", token: "abc\u{0}def") })
+                == ["auth.token: must not contain control characters such as NUL"])
+    }
+
     @Test("Each auth mode requires its own fields and rejects others")
     func authFields() {
         #expect(messages(draft { $0.auth = WebhookAuthDraft(type: "basic") })

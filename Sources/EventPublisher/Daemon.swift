@@ -78,12 +78,18 @@ public final class Daemon: Sendable {
     /// store cannot be used.
     public func start() throws {
         let logger = options.logger
-        var configuration = try GatewayConfiguration.load(path: options.configPath)
+        let loaded = try GatewayConfiguration.load(path: options.configPath)
+        var configuration = loaded
+        // Parts started so far, stopped in reverse order if a later step fails.
+        var rollback: [() -> Void] = []
+        var started = false
+        defer { if !started { rollback.reversed().forEach { $0() } } }
 
         var demo: DemoEnvironment?
         if options.demo {
             let environment = try DemoEnvironment.start(fixturesDirectory: options.fixturesDirectory,
                                                         configuration: configuration, logger: logger)
+            rollback.append { environment.stop() }
             configuration.ami.host = "127.0.0.1"
             configuration.ami.port = environment.amiPort
             configuration.ami.username = environment.username
@@ -120,6 +126,7 @@ public final class Daemon: Sendable {
                 directory.refresh()
             })
         delivery.start()
+        rollback.append { _ = delivery.stop(timeout: .seconds(1)) }
 
         let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: metrics,
                                       logger: logger.child(label: "ingest"),
@@ -127,6 +134,7 @@ public final class Daemon: Sendable {
             try delivery.enqueue(events, recipients: directory.recipients(of:))
         }
         pipeline.start()
+        rollback.append { pipeline.stop(timeout: 5) }
 
         var admin: AdminServer?
         let listen = options.adminListenOverride ?? configuration.admin.listen
@@ -143,6 +151,7 @@ public final class Daemon: Sendable {
             let server = try AdminServer(listen: listen, token: token, dependencies: dependencies,
                                          logger: logger.child(label: "admin"))
             try server.start()
+            rollback.append { server.stop() }
             logger.notice("admin page up", ["admin.url": "http://\(server.host):\(server.port)/"])
             admin = server
         } else {
@@ -150,13 +159,14 @@ public final class Daemon: Sendable {
         }
 
         let reload = ConfigReloadService(path: options.configPath, store: store, logger: logger.child(label: "config"),
-                                         initial: configuration) { applied in
+                                         initial: loaded) { applied in
             directory.refresh()
             delivery.webhooksChanged()
             logger.info("configuration applied; tenant, number and rating rules apply after a restart",
                         ["tenants": String(applied.tenants.count)])
         }
         reload.start()
+        rollback.append { reload.stop() }
 
         // Webhooks edited by the CLI (another process) reach the running daemon within 2 s.
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "event-publisher.webhook-refresh"))
@@ -180,6 +190,7 @@ public final class Daemon: Sendable {
             "ami.host": configuration.ami.host, "ami.port": String(configuration.ami.port),
             "store.path": storePath, "webhooks.active": String(directory.active.count),
         ])
+        started = true
         parts.withLock {
             $0 = Parts(configuration: configuration, store: store, outbox: outbox, directory: directory,
                        delivery: delivery, pipeline: pipeline, ami: ami, admin: admin, reload: reload,

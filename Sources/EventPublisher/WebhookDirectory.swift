@@ -11,6 +11,9 @@ import Webhooks
 public final class WebhookDirectory: Sendable {
     private let store: WebhookStore
     private let cached = Mutex<[Webhook]>([])
+    /// Serialises refreshes: the timer, a reload, the admin API and auto-disable may refresh at
+    /// once, and an older read must not overwrite a newer one.
+    private let refreshing = Mutex(())
 
     public init(store: WebhookStore) {
         self.store = store
@@ -19,12 +22,14 @@ public final class WebhookDirectory: Sendable {
     /// Reloads from the store; on a store error keeps the last good set and returns the error.
     @discardableResult
     public func refresh() -> (any Error)? {
-        do {
-            let all = try store.webhooks(matching: nil)
-            cached.withLock { $0 = all }
-            return nil
-        } catch {
-            return error
+        refreshing.withLock { _ in
+            do {
+                let all = try store.webhooks(matching: nil)
+                cached.withLock { $0 = all }
+                return nil
+            } catch {
+                return error
+            }
         }
     }
 

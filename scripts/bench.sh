@@ -45,9 +45,12 @@ start_bg() {  # start_bg LOGFILE CMD...: runs CMD in the background, remembers i
     BG_PID=$!
     PIDS+=("$BG_PID")
 }
-stop_bg() {  # stop_bg PID
+stop_bg() {  # stop_bg PID: stops it and forgets it (a later cleanup must not hit a reused PID)
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+    local kept=() pid
+    for pid in "${PIDS[@]:-}"; do [ "$pid" != "$1" ] && kept+=("$pid"); done
+    PIDS=("${kept[@]:-}")
 }
 wait_port() {  # wait_port PORT: until something listens (10 s)
     for _ in $(seq 100); do

@@ -16,16 +16,24 @@ public struct DeliveryConfiguration: Sendable {
     /// How often the worker re-reads the webhook set and looks for rows changed by another process
     /// (a `deliveries redeliver` from the CLI), in milliseconds.
     public var resyncIntervalMilliseconds: Int
+    /// Delivered and failed deliveries (and their attempts) older than this are deleted from the
+    /// delivery log (wazo keeps 30 days); nil keeps them forever. Pending rows are never deleted.
+    public var logRetention: Duration?
+    /// How often the worker applies `logRetention`, in milliseconds (first time at start).
+    public var purgeIntervalMilliseconds: Int
 
     public init(policy: RetryPolicy = .standard, limits: DeliveryLimits = DeliveryLimits(),
                 maxInFlightPerWebhook: Int = 16, maxInFlightTotal: Int = 1024,
-                userAgent: String = DeliveryConfiguration.defaultUserAgent, resyncIntervalMilliseconds: Int = 2_000) {
+                userAgent: String = DeliveryConfiguration.defaultUserAgent, resyncIntervalMilliseconds: Int = 2_000,
+                logRetention: Duration? = .seconds(30 * 86_400), purgeIntervalMilliseconds: Int = 3_600_000) {
         self.policy = policy
         self.limits = limits
         self.maxInFlightPerWebhook = max(1, maxInFlightPerWebhook)
         self.maxInFlightTotal = max(1, maxInFlightTotal)
         self.userAgent = userAgent
         self.resyncIntervalMilliseconds = max(50, resyncIntervalMilliseconds)
+        self.logRetention = logRetention
+        self.purgeIntervalMilliseconds = max(50, purgeIntervalMilliseconds)
     }
 }
 

@@ -58,6 +58,7 @@ final class DeliveryWorker: @unchecked Sendable {
     private var bodies: [Int64: [UInt8]] = [:]
     private static let maxCachedBodies = 20_000
     private var lastResync: Int64 = 0
+    private var lastPurge: Int64?
     private var reports: [DeliveryAttemptReport] = []
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
 
@@ -119,6 +120,7 @@ final class DeliveryWorker: @unchecked Sendable {
             let now = environment.nowMilliseconds()
             let stopDeadline = drainMailbox(now: now)
             if now - lastResync >= Int64(configuration.resyncIntervalMilliseconds) { resync(now: now) }
+            purgeIfDue(now: now)
             if stopDeadline == nil { dispatch(now: now) }
             let completions = multi.performAndCollect()
             let finishedAt = environment.nowMilliseconds()
@@ -180,6 +182,21 @@ final class DeliveryWorker: @unchecked Sendable {
             logger.warning("cannot read the outbox", ["error": "\(error)"])
         }
         lastResync = now
+    }
+
+    /// Applies `logRetention` at start and then every `purgeIntervalMilliseconds`.
+    private func purgeIfDue(now: Int64) {
+        guard let retention = configuration.logRetention else { return }
+        if let lastPurge, now - lastPurge < Int64(configuration.purgeIntervalMilliseconds) { return }
+        lastPurge = now
+        let parts = retention.components
+        let cutoff = now - (parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000)
+        do {
+            let removed = try outbox.purge(finishedBefore: cutoff)
+            if removed > 0 { logger.info("delivery log purged", ["delivery.removed": String(removed)]) }
+        } catch {
+            logger.warning("cannot purge the delivery log", ["error": "\(error)"])
+        }
     }
 
     private func canSend(_ webhookID: Int64) -> Bool {

@@ -77,15 +77,17 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Pending deliveries changed at or after `since` (Unix ms): rows another process touched
-    /// (a `deliveries redeliver` from the CLI while the daemon runs).
+    /// Pending deliveries changed at or after `since` (Unix ms) that another process may have touched
+    /// (a `deliveries redeliver` from the CLI while the daemon runs): manual ones and retrying ones.
+    /// Rows never attempted are left out: they are due already, and the worker that enqueued them
+    /// holds them, so a busy outbox is not re-read every few seconds.
     public func pendingDeliveries(updatedSince since: Int64) throws -> [OutboxDelivery] {
         try database.read { connection in
             try connection.query("""
                 SELECT d.id, d.event_id, e.event_type, d.webhook_id, d.call_id, d.sequence, d.attempts,
                        d.next_attempt_at, d.manual
                 FROM outbox_delivery d JOIN outbox_event e ON e.event_id = d.event_id
-                WHERE d.state = 'pending' AND d.updated_at >= ?
+                WHERE d.state = 'pending' AND d.updated_at >= ? AND (d.manual = 1 OR d.attempts > 0)
                 ORDER BY d.webhook_id, d.call_id, d.sequence, d.id
                 """, [.integer(since)]).map(Self.delivery)
         }

@@ -21,6 +21,7 @@ func deliveryBench(_ args: Arguments) {
     let concurrency = args.int("concurrency", 64)
     let reps = args.int("reps", 3)
     var ours: [Double] = []
+    var oursCPU: [Double] = []
     var references: [Double] = []
     var referenceCPU: [Double] = []
     var last: [(String, String)] = []
@@ -35,9 +36,12 @@ func deliveryBench(_ args: Arguments) {
         }
         let (rate, pairs) = deliveryRun(args)
         ours.append(rate)
+        oursCPU.append(Double(pairs.first { $0.0 == "cpu_us_per_delivery" }?.1 ?? "") ?? .nan)
         last = pairs
     }
     var pairs = last
+    pairs.removeAll { $0.0 == "cpu_us_per_delivery" }
+    pairs.append(("cpu_us_per_delivery", fmt(median(oursCPU), 1)))
     pairs.append(("deliveries_per_s", fmt(median(ours))))
     pairs.append(("all_deliveries_per_s", ours.map { fmt($0) }.joined(separator: ",")))
     if !references.isEmpty {
@@ -45,6 +49,8 @@ func deliveryBench(_ args: Arguments) {
         pairs.append(("all_ref_requests_per_s", references.map { fmt($0) }.joined(separator: ",")))
         pairs.append(("ratio", fmt(median(zip(ours, references).map { $0 / $1 }), 3)))
         pairs.append(("ref_cpu_us_per_request", fmt(median(referenceCPU), 1)))
+        // Deliveries per CPU second against requests per CPU second (both processes' own CPU).
+        pairs.append(("cpu_ratio", fmt(median(referenceCPU) / median(oursCPU), 3)))
     }
     printResult("delivery", pairs)
 }

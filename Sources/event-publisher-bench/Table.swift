@@ -88,6 +88,12 @@ func printTable(_ args: Arguments) {
                      "baseline \(live["baseline_rss_mib"] ?? "?") MiB", "—", "—", "≤ 100 MiB at 10k",
                      rss.map { $0 <= 100 && (Int(live["peak_live_calls"] ?? "") ?? 0) >= 10_000 ? "yes" : "NO" } ?? "n/a"])
     }
+    if let live = results["memory_live"], let rate = Double(live["cpu_events_per_s"] ?? "") {
+        let reference = value("correlate", "ref_cpu_events_per_s")
+        rows.append(["decode + correlate at ~10k live calls, events/s (CPU time)", count(rate),
+                     "\(count(reference)) ami-scan-ref CPU (soak)", "—",
+                     reference.map { String(format: "%.2f×", rate / $0) } ?? "—", "—", "—"])
+    }
     if let daemon = results["memory_daemon"] {
         let rss = Double(daemon["rss_mib"] ?? "")
         rows.append(["daemon RSS at 10k live calls (event-publisher run), MiB", daemon["rss_mib"] ?? "n/a",

@@ -300,6 +300,23 @@ struct DeliveryServiceTests {
         #expect(harness.waitForDeliveries { $0.first?.state == .delivered })
     }
 
+    @Test("Finished deliveries older than the retention are purged from the log; pending ones stay")
+    func purgesOldDeliveries() throws {
+        let receiver = try WebhookReceiver()
+        var configuration = Fixture.configuration()
+        configuration.logRetention = .milliseconds(1)
+        configuration.purgeIntervalMilliseconds = 100
+        var inactive = Fixture.webhook(id: 2, url: receiver.url)
+        inactive.isActive = false  // its delivery is held, pending, for as long as the test runs
+        let harness = try Harness(webhooks: [Fixture.webhook(id: 1, url: receiver.url), inactive],
+                                  configuration: configuration)
+        harness.service.start()
+        try harness.enqueue([Fixture.event(call: "A", sequence: 1)])
+        receiver.waitForRequests(count: 1)
+        #expect(harness.waitForDeliveries { $0.map(\.webhookID) == [2] })
+        #expect(try harness.outbox.deliveries().first?.state == .pending)
+    }
+
     @Test("Many calls to many webhooks are all delivered once each, in per-call order")
     func manyDeliveries() throws {
         let receivers = try (0..<3).map { _ in try WebhookReceiver() }

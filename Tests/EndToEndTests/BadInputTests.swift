@@ -59,8 +59,11 @@ struct BadInputTests {
         #expect(arrived, "the real call after the garbage was not delivered; got \(running.receiver.requests.count)")
         let received = running.receiver.requests.receivedEvents()
         #expect(DeliveryChecks.perCallOrderViolations(received) == [])
-        // The daemon said what it skipped, without crashing.
-        #expect(running.daemon.metrics != nil)
+        // The daemon said what it skipped (a diagnostic per bad frame), without crashing.
+        let skipped = running.logs.records.filter { $0.message == "AMI input skipped" }
+        #expect(skipped.count >= 3, "diagnostics logged: \(skipped.map { $0.metadata["ami.diagnostic"] ?? "" })")
+        #expect(skipped.contains { ($0.metadata["ami.diagnostic"] ?? "").lowercased().contains("line") },
+                "the 10 MB line is reported")
     }
 
     // MARK: Broken YAML

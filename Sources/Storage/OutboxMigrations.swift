@@ -61,5 +61,9 @@ extension Outbox {
                 disabled_reason TEXT
             );
             """),
+        // After a restart the ingest side asks for the highest stored sequence of each adopted call.
+        SQLiteMigration(name: "delivery-002-event-by-call", sql: """
+            CREATE INDEX outbox_event_by_call ON outbox_event (call_id, sequence);
+            """),
     ]
 }

@@ -1,8 +1,8 @@
-import Storage
+import SQLite
 
 extension Outbox {
     /// The highest stored sequence of each of `callIDs` (ids with no stored event are absent), for
-    /// ``IngestPipeline``'s resync after a restart. Values are bound, never spliced into the SQL.
+    /// the ingest pipeline's resync after a restart. Values are bound, never spliced into the SQL.
     public func highestSequences(callIDs: [String]) throws -> [String: Int] {
         var result: [String: Int] = [:]
         var start = 0

@@ -108,6 +108,7 @@ stop_pid() {  # stop_pid PID [SIGNAL]: signal, then reap
 }
 
 sql() { sqlite3 -cmd ".timeout 5000" "$@"; }
+outbox_empty() { [ "$(pending_count "$1")" = 0 ]; }
 # Unique webhook-ids a running webhook-sink has seen (its --bodies/--record files are written at exit).
 sink_unique() { curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys;print(json.load(sys.stdin).get("unique_ids",0))' 2>/dev/null || echo 0; }
 sink_at_least() { [ "$(sink_unique "$1")" -ge "$2" ]; }
@@ -356,7 +357,7 @@ scenario_drops() {
     # Done when the server sent everything and the outbox is drained.
     wait_until 900 python3 -c "import json,sys;s=json.load(open('$dir/server.json'));sys.exit(0 if s['cursor']>=s['total'] else 1)" 2>/dev/null
     sleep 3
-    wait_until 120 test "$(pending_count "$dir/store.sqlite")" = 0
+    wait_until 120 outbox_empty "$dir/store.sqlite"
     local alive=no; kill -0 "$daemon" 2>/dev/null && alive=yes
     stop_pid "$daemon"; stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
     local a; a=$(python3 "$TOOLS" analyse "$OUT/drops-sink.bodies")
@@ -412,7 +413,7 @@ scenario_kills() {
             wait_until 400 python3 -c "import json,sys;s=json.load(open('$dir/server-B.json'));sys.exit(0 if s['cursor']>=s['total'] else 1)" 2>/dev/null
         fi
         sleep 2
-        wait_until 400 test "$(pending_count "$store")" = 0
+        wait_until 400 outbox_empty "$store"
         stop_pid "$daemon"
         stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
         result "kills $variant: stream_events=$events replay_call_events=$(wc -l < "$dir/expected.jsonl") kills=$KILLS pending_rows_at_kills=$pending_at_kill final_pending=$(pending_count "$store")"
@@ -440,7 +441,7 @@ scenario_endpoints() {
     write_config "$dir/base.yaml" "$ami" "$dir/base.sqlite" "$admin" "healthy=http://127.0.0.1:$healthy/hook"
     start_daemon "$dir/base.yaml" "$dir/base.log"; local daemon=$DAEMON_PID
     sleep $(( max / 400 + 3 ))
-    wait_until 60 test "$(pending_count "$dir/base.sqlite")" = 0
+    wait_until 60 outbox_empty "$dir/base.sqlite"
     stop_pid "$daemon"; stop_pid "$s1" INT; stop_pid "$server" KILL
     result "endpoints: baseline healthy latency ms (enqueue→answer) $(latency_of "$dir/base.sqlite" healthy)"
     # Faults.
@@ -464,7 +465,7 @@ scenario_endpoints() {
     now=$(( $(date +%s) - t0 )); [ "$now" -lt "$DOWN_SECS" ] && sleep $(( DOWN_SECS - now ))
     start_sink "$down" ep-down-up; local s4=$SINK_PID
     log "endpoints: all up after $(( $(date +%s) - t0 )) s; waiting for retries (schedule 5 s, 5 min, 30 min…)"
-    wait_until 2400 test "$(pending_count "$dir/faults.sqlite")" = 0
+    wait_until 2400 outbox_empty "$dir/faults.sqlite"
     local drained=$(( $(date +%s) - t0 ))
     local counts; counts=$(sql "$dir/faults.sqlite" "select webhook_name || ':' || state || '=' || count(*) from outbox_delivery group by webhook_name, state" | tr '\n' ' ')
     kill -0 "$daemon" 2>/dev/null && alive=yes || alive=no
@@ -521,7 +522,7 @@ scenario_disk() {
     server=$!; PIDS+=("$server")
     "$EP_BIN" replay "$second" --config "$dir/config.yaml" > "$dir/expected2.jsonl"
     wait_until 180 sink_at_least "$sink" $(( n1 + $(wc -l < "$dir/expected2.jsonl") ))
-    wait_until 60 test "$(pending_count "$dir/mnt/store.sqlite")" = 0
+    wait_until 60 outbox_empty "$dir/mnt/store.sqlite"
     stop_pid "$daemon"; stop_pid "$SINK_PID" INT; stop_pid "$server" KILL
     result "disk: pending when stopped before read-only=$pending_before; after rw restart: missing (capture 1, capture 2)=$(python3 "$TOOLS" missing "$dir/expected.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null), $(python3 "$TOOLS" missing "$dir/expected2.jsonl" "$OUT/disk-sink.bodies" 2>/dev/null) of $n1, $(wc -l < "$dir/expected2.jsonl"); analysis: $(python3 "$TOOLS" analyse "$OUT/disk-sink.bodies")"
     umount "$dir/mnt"; umount "$dir/tmpfs"; MOUNTS=()

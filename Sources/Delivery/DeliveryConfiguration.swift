@@ -58,17 +58,35 @@ public struct DeliveryEnvironment: Sendable {
 enum RetryAfter {
     static func seconds(from value: String?, nowMilliseconds: Int64) -> Int? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: value) {
-                let delta = Int64(date.timeIntervalSince1970 * 1000) - nowMilliseconds
-                return Int(max(0, (delta + 999) / 1000))
-            }
-        }
+        // Clamped to a year: a hostile endpoint's `Retry-After: 9999999999999999999` must not
+        // overflow the millisecond arithmetic downstream (the policy caps waits at an hour anyway).
+        if let seconds = Int(value) { return min(max(0, seconds), 31_536_000) }
+        guard let epochSeconds = imfFixdate(value) else { return nil }
+        let delta = epochSeconds * 1000 - nowMilliseconds
+        return Int(max(0, (delta + 999) / 1000))
+    }
+
+    /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 requires senders
+    /// to use) into Unix seconds. Hand-written because `DateFormatter` would pull ICU's 34 MB of
+    /// data into the static release binary.
+    static func imfFixdate(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), (1...31).contains(day),
+              let year = Int(parts[3]), (1970...9999).contains(year) else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let monthIndex = months.firstIndex(of: String(parts[2])) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3, (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2])
+        else { return nil }
+        // Days from civil (Howard Hinnant), month 1...12.
+        let month = monthIndex + 1
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = shiftedYear / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = Int64(era * 146_097 + dayOfEra - 719_468)
+        return days * 86_400 + Int64(clock[0] * 3600 + clock[1] * 60 + clock[2])
         return nil
     }
 }

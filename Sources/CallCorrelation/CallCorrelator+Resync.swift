@@ -65,12 +65,19 @@ extension CallCorrelator {
         return out
     }
 
-    /// Before ``resynchronize(with:at:)`` after a restart: `floors` maps call ids to the highest
+    /// Before ``resynchronize(with:at:)`` after a restart (and after a restore): `floors` maps call ids to the highest
     /// sequence an earlier run already published (read from the shell's outbox). Calls adopted by
     /// the resync continue after it, so `evt_<call>_<sequence>` ids never collide with stored ones
     /// and per-call order holds across the restart.
+    ///
+    /// A call the engine already tracks (restored from a snapshot older than the outbox) continues
+    /// at once after `floor` when the outbox holds more of its events than the snapshot knew.
     public mutating func continueSequences(after floors: [String: Int]) {
         for (callID, floor) in floors where floor > 0 {
+            if let call = state.calls[callID] {
+                if call.sequenceBase + call.sequence < floor { state.calls[callID]!.sequenceBase = floor - call.sequence }
+                continue
+            }
             state.sequenceFloors[callID] = max(state.sequenceFloors[callID] ?? 0, floor)
         }
     }

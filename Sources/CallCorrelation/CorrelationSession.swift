@@ -15,6 +15,11 @@ public struct CorrelationSession: Sendable {
         correlator = CallCorrelator(configuration: configuration)
     }
 
+    /// Continues with `correlator` (restored from a snapshot); instants start afresh from its next input.
+    public init(correlator: CallCorrelator) {
+        self.correlator = correlator
+    }
+
     /// Feeds one message. `receivedAt` is the shell's clock reading (live) or nil (replay).
     public mutating func ingest(_ message: AMIMessage, receivedAt: EventInstant? = nil) -> CorrelationOutput {
         lastInstant = Self.instant(of: message, receivedAt: receivedAt, after: lastInstant)

@@ -1,8 +1,8 @@
 import CallEvents
 
 /// Everything the engine remembers between inputs. Plain values, so the engine stays a value type
-/// that can be copied, compared and (later) dumped for debugging.
-struct CorrelationState: Sendable {
+/// that can be copied, compared and persisted (`CallCorrelator.snapshot()`, CallCorrelator+Snapshot.swift).
+struct CorrelationState: Sendable, Codable {
     /// Every live channel (real legs and Local halves) by `Uniqueid`.
     var channels: [String: ChannelRecord] = [:]
     /// Live calls by call id.
@@ -28,19 +28,19 @@ struct CorrelationState: Sendable {
 }
 
 /// The leg's role in its call: the first real channel is the caller, every later one a callee.
-enum LegRole: String, Sendable {
+enum LegRole: String, Sendable, Codable {
     case caller, callee
 }
 
 /// Published leg state (event-model.md): ringing | up | on_hold | down.
-enum LegState: String, Sendable {
+enum LegState: String, Sendable, Codable {
     case ringing, up
     case onHold = "on_hold"
     case down
 }
 
 /// Where a real channel is in its published life.
-enum LegPhase: Sendable {
+enum LegPhase: Sendable, Codable {
     /// Created, nothing published yet (a callee starts with `Exten: s` and no caller ID; the facts
     /// arrive with the next events).
     case pending
@@ -50,7 +50,7 @@ enum LegPhase: Sendable {
     case ended
 }
 
-struct ChannelRecord: Sendable {
+struct ChannelRecord: Sendable, Codable {
     let uniqueID: String
     var name: String
     var linkedID: String
@@ -124,7 +124,7 @@ struct ChannelRecord: Sendable {
 }
 
 /// One call: every channel sharing a `Linkedid`, plus calls linked to it by transfers.
-struct CallRecord: Sendable {
+struct CallRecord: Sendable, Codable {
     let id: String
     let startedAt: EventInstant
     /// Frozen when the first event of the call is published, so every event carries the same tenant.
@@ -139,7 +139,7 @@ struct CallRecord: Sendable {
     var sequenceBase = 0
     var relatedCallIDs: [String] = []
     var queue: QueueVisit?
-    var transfers: [JSONValue] = []
+    @SnapshotJSON var transfers: [JSONValue] = []
     var firstHangupLegID: String?
     var originated = false
     var hasPublished: Bool { sequence > 0 }
@@ -147,16 +147,16 @@ struct CallRecord: Sendable {
     var voicemailMailbox: String?
     /// Summaries of linked calls that ended first; this call's summary covers them (one
     /// `customer_interaction` per group of linked calls).
-    var inheritedExternalParties: [JSONValue] = []
+    @SnapshotJSON var inheritedExternalParties: [JSONValue] = []
     var inheritedCallIDs: [String] = []
 }
 
-enum CallDirection: String, Sendable {
+enum CallDirection: String, Sendable, Codable {
     case inbound, outbound, `internal`
 }
 
 /// A caller's stay in a queue.
-struct QueueVisit: Sendable {
+struct QueueVisit: Sendable, Codable {
     var name: String
     var joinedAt: EventInstant
     var position: Int?
@@ -166,7 +166,7 @@ struct QueueVisit: Sendable {
     var waitSeconds: Double?
 }
 
-struct BridgeRecord: Sendable {
+struct BridgeRecord: Sendable, Codable {
     var id: String
     var type: String?
     var technology: String?
@@ -181,7 +181,7 @@ struct BridgeRecord: Sendable {
 }
 
 /// Voice-quality figures reported for one channel (RTPAUDIOQOS* variables at hangup, or RTCP).
-struct QualityFacts: Sendable, Hashable {
+struct QualityFacts: Sendable, Hashable, Codable {
     var mes: Double?
     var rxJitterSeconds: Double?
     var txJitterSeconds: Double?

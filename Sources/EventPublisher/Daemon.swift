@@ -110,6 +110,14 @@ public final class Daemon: Sendable {
         let store = try WebhookStore(path: storePath)
         try ConfigReloader.loadAndSeed(path: options.configPath, store: store, logger: logger)
         let outbox = try Outbox(path: storePath)
+        let snapshots = try CorrelationSnapshotStore(database: outbox.database)
+        var snapshot: CorrelationSnapshotStore.Snapshot?
+        do {
+            snapshot = try snapshots.load()
+        } catch {
+            logger.error("cannot read the correlation snapshot; starting with no calls in progress",
+                         ["error": String(describing: error)])
+        }
         let directory = WebhookDirectory(store: store)
         if let error = directory.refresh() { throw error }
 
@@ -130,7 +138,12 @@ public final class Daemon: Sendable {
 
         let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: metrics,
                                       logger: logger.child(label: "ingest"),
-                                      storedSequences: { try outbox.highestSequences(callIDs: $0) }) { events in
+                                      storedSequences: { try outbox.highestSequences(callIDs: $0) },
+                                      snapshot: snapshot?.bytes,
+                                      saveSnapshot: { bytes in
+                                          try snapshots.save(bytes, savedAtMilliseconds:
+                                              Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+                                      }) { events in
             try delivery.enqueue(events, recipients: directory.recipients(of:))
         }
         pipeline.start()

@@ -18,12 +18,23 @@ import Synchronization
 /// ## Nothing accepted is lost
 /// If the sink throws (disk full, read-only file system), the batch stays in memory and is retried
 /// every second; AMI input keeps queueing meanwhile. Events are acknowledged only by the sink.
+///
+/// ## Surviving a restart
+/// With a `saveSnapshot` closure the correlator's state is persisted (``CallCorrelator/snapshot()``)
+/// on the ingest thread at most every `snapshotInterval` seconds, and once more when the pipeline
+/// stops — but only when nothing is waiting for the sink, so a snapshot never implies events that
+/// are not durable yet (it may lag behind them; the outbox's sequences cover that gap, see
+/// ``init(configuration:metrics:logger:expiryCheckInterval:storedSequences:snapshot:snapshotInterval:saveSnapshot:sink:)``).
+/// Given the last snapshot at start, the pipeline resumes it: the first resync then finishes the
+/// legs that vanished while the daemon was down and adopts the rest.
 public final class IngestPipeline: @unchecked Sendable {
     // @unchecked: `session`, `lastStamped*`, `unsent` and `lastExpiry` are touched only by the ingest thread
     // (started once in `start()`); everything shared goes through `queue` (Mutex) and the semaphores.
     public typealias Sink = @Sendable ([CallEvent]) throws -> Void
     /// Call ids → the highest sequence already stored for them (the outbox), or nothing known.
     public typealias StoredSequences = @Sendable ([String]) throws -> [String: Int]
+    /// Persists a correlation snapshot (replacing the previous one).
+    public typealias SnapshotSaver = @Sendable ([UInt8]) throws -> Void
 
     private let queue = Mutex<[AMIClientEvent]>([])
     private let stopping = Atomic<Bool>(false)
@@ -41,6 +52,9 @@ public final class IngestPipeline: @unchecked Sendable {
     private var lastExpiry = Date()
     /// After a sink failure, no new attempt before this time (new AMI input must not retry at once).
     private var nextFlushAttempt = Date.distantPast
+    /// Whether the correlator changed since the last snapshot, and when that snapshot was taken.
+    private var snapshotDirty = false
+    private var lastSnapshot = Date()
 
     private let sink: Sink
     private let storedSequences: StoredSequences
@@ -48,19 +62,52 @@ public final class IngestPipeline: @unchecked Sendable {
     private let logger: Logger
     /// How often stale legs are expired (the leg expiry itself is in the correlation configuration).
     private let expiryCheckInterval: TimeInterval
+    private let snapshotInterval: TimeInterval
+    private let saveSnapshot: SnapshotSaver?
 
+    /// `snapshot`: the state an earlier run persisted, resumed when it decodes (else logged, and the
+    /// pipeline starts empty). Restored calls continue after the highest sequence the outbox holds
+    /// for them (`storedSequences`), which may be past the snapshot's: event ids are never reused.
     public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
                 expiryCheckInterval: TimeInterval = 60,
-                storedSequences: @escaping StoredSequences = { _ in [:] }, sink: @escaping Sink) {
+                storedSequences: @escaping StoredSequences = { _ in [:] },
+                snapshot: [UInt8]? = nil, snapshotInterval: TimeInterval = 2,
+                saveSnapshot: SnapshotSaver? = nil, sink: @escaping Sink) {
         self.session = CorrelationSession(configuration: configuration)
         self.metrics = metrics
         self.logger = logger
         self.expiryCheckInterval = expiryCheckInterval
         self.sink = sink
         self.storedSequences = storedSequences
+        self.snapshotInterval = snapshotInterval
+        self.saveSnapshot = saveSnapshot
         for diagnostic in session.correlator.configurationDiagnostics {
             logger.warning("correlation configuration problem", ["diagnostic": diagnostic.description])
         }
+        if let snapshot { restore(snapshot, configuration: configuration) }
+    }
+
+    private func restore(_ snapshot: [UInt8], configuration: CorrelationConfiguration) {
+        let correlator: CallCorrelator
+        do {
+            correlator = try CallCorrelator(configuration: configuration, restoring: snapshot)
+        } catch {
+            logger.error("cannot restore the correlation snapshot; starting with no calls in progress",
+                         ["error": String(describing: error), "snapshot.bytes": String(snapshot.count)])
+            return
+        }
+        session = CorrelationSession(correlator: correlator)
+        let callIDs = correlator.trackedCallIDs
+        if !callIDs.isEmpty {
+            do {
+                session.continueSequences(after: try storedSequences(callIDs))
+            } catch {
+                logger.error("cannot read stored sequence numbers; restored calls may repeat event ids",
+                             ["error": String(describing: error)])
+            }
+        }
+        logger.info("restored the correlation snapshot", ["calls": String(correlator.liveCallCount),
+                                                           "channels": String(correlator.liveChannelCount)])
     }
 
     /// Called from the AMI reader thread: never blocks beyond a short lock.
@@ -105,14 +152,19 @@ public final class IngestPipeline: @unchecked Sendable {
             if !batch.isEmpty { process(batch) }
             expireIfDue()
             flush()
+            snapshotIfDue(force: false)
             if stopping.load(ordering: .acquiring) && queue.withLock({ $0.isEmpty }) {
-                if unsent.isEmpty { return }
+                if unsent.isEmpty {
+                    snapshotIfDue(force: true)
+                    return
+                }
                 // Still failing: keep trying until `stop(timeout:)` gives up on us.
             }
         }
     }
 
     private func process(_ batch: [AMIClientEvent]) {
+        snapshotDirty = true
         var counts: [String: UInt64] = [:]
         for event in batch {
             switch event {
@@ -170,9 +222,26 @@ public final class IngestPipeline: @unchecked Sendable {
         }
     }
 
+    /// Persists the correlator's state when it changed, `snapshotInterval` passed (or `force`), and
+    /// every event it implies is durable: `unsent` is empty only right after the sink accepted
+    /// everything correlated so far, so the snapshot is never ahead of the outbox.
+    private func snapshotIfDue(force: Bool) {
+        guard let saveSnapshot, snapshotDirty, unsent.isEmpty,
+              force || Date().timeIntervalSince(lastSnapshot) >= snapshotInterval else { return }
+        lastSnapshot = Date()
+        do {
+            try saveSnapshot(session.correlator.snapshot())
+            snapshotDirty = false
+        } catch {
+            logger.error("cannot store the correlation snapshot; a restart may miss legs that end meanwhile",
+                         ["error": String(describing: error)])
+        }
+    }
+
     private func expireIfDue() {
         guard Date().timeIntervalSince(lastExpiry) >= expiryCheckInterval else { return }
         lastExpiry = Date()
+        snapshotDirty = true
         let output = session.expireStale(now: nowInstant())
         unsent += output.events
         log(output.diagnostics)

@@ -1,0 +1,153 @@
+import CallEvents
+import FoundationEssentials
+
+/// Persisting the engine's memory so a restarted daemon resumes the calls it was tracking.
+///
+/// The snapshot is the whole ``CorrelationState`` as JSON with sorted keys (so the same state gives
+/// the same bytes), wrapped in an envelope naming the format and its version. Encoding and
+/// decoding are pure (no clock, no I/O); the shell decides when to take one and where to keep it.
+/// The configuration is not part of the snapshot: correlation rules are read at start, and a
+/// restored call keeps the tenant and direction it was published with.
+extension CallCorrelator {
+    /// The envelope's format name and the version this build writes and reads. Bump the version
+    /// whenever a stored field changes meaning or a non-optional field is added.
+    public static let snapshotFormat = "event-publisher.correlation-state"
+    public static let snapshotVersion = 1
+
+    /// The engine's state as deterministic JSON (sorted keys), for ``init(configuration:restoring:)``.
+    public func snapshot() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+        let envelope = SnapshotEnvelope(format: Self.snapshotFormat, version: Self.snapshotVersion, state: state)
+        do {
+            return Array(try encoder.encode(envelope))
+        } catch {
+            // Every stored type is a plain value with a synthesized encoding; non-finite doubles are
+            // converted above. Nothing is left that can fail, short of a bug.
+            preconditionFailure("correlation state is not encodable: \(error)")
+        }
+    }
+
+    /// A correlator that continues from `snapshot` (from ``snapshot()``). Throws
+    /// ``CorrelationSnapshotError`` when the bytes are not a snapshot, come from another format
+    /// version, or are damaged; the caller then starts empty.
+    public init(configuration: CorrelationConfiguration, restoring snapshot: [UInt8]) throws {
+        self.init(configuration: configuration)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+        let data = Data(snapshot)
+        let header: SnapshotHeader
+        do {
+            header = try decoder.decode(SnapshotHeader.self, from: data)
+        } catch {
+            throw CorrelationSnapshotError.notASnapshot(reason: String(describing: error))
+        }
+        guard header.format == Self.snapshotFormat else {
+            throw CorrelationSnapshotError.notASnapshot(reason: "format is \"\(header.format)\"")
+        }
+        guard header.version == Self.snapshotVersion else {
+            throw CorrelationSnapshotError.unsupportedVersion(found: header.version, supported: Self.snapshotVersion)
+        }
+        do {
+            state = try decoder.decode(SnapshotEnvelope.self, from: data).state
+        } catch {
+            throw CorrelationSnapshotError.corrupt(reason: String(describing: error))
+        }
+    }
+
+    /// Ids of the calls the engine is tracking now, sorted (after a restore: the calls whose stored
+    /// sequences the shell looks up, see ``continueSequences(after:)``).
+    public var trackedCallIDs: [String] { state.calls.keys.sorted() }
+}
+
+/// Why a snapshot could not be restored.
+public enum CorrelationSnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Not JSON, or not a correlation snapshot at all.
+    case notASnapshot(reason: String)
+    /// Written by a build with another snapshot format version.
+    case unsupportedVersion(found: Int, supported: Int)
+    /// The right format and version, but the state does not decode (truncated or edited).
+    case corrupt(reason: String)
+
+    public var description: String {
+        switch self {
+        case .notASnapshot(let reason): "not a correlation snapshot: \(reason)"
+        case .unsupportedVersion(let found, let supported):
+            "correlation snapshot format version \(found) is not supported (this build reads version \(supported))"
+        case .corrupt(let reason): "correlation snapshot is damaged: \(reason)"
+        }
+    }
+}
+
+private struct SnapshotHeader: Decodable {
+    var format: String
+    var version: Int
+}
+
+private struct SnapshotEnvelope: Codable {
+    var format: String
+    var version: Int
+    var state: CorrelationState
+}
+
+/// Stores `JSONValue`s (call summaries kept in the state) in a snapshot without making the public
+/// `JSONValue` type `Codable`.
+@propertyWrapper
+struct SnapshotJSON: Sendable, Codable {
+    var wrappedValue: [JSONValue]
+
+    init(wrappedValue: [JSONValue]) { self.wrappedValue = wrappedValue }
+
+    init(from decoder: any Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode([CodableJSON].self).map(\.value)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue.map(CodableJSON.init))
+    }
+}
+
+/// `JSONValue` through `Codable`, each value tagged with its kind (`{"i":2}`, `{"d":2.0}`, …) so that
+/// integers and doubles keep their kind and a restored payload is byte-identical.
+private struct CodableJSON: Codable {
+    var value: JSONValue
+
+    init(_ value: JSONValue) { self.value = value }
+
+    private enum Kind: String, CodingKey { case null = "n", bool = "b", int = "i", double = "d", string = "s",
+                                              array = "a", object = "o" }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Kind.self)
+        guard container.allKeys.count == 1, let kind = container.allKeys.first else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "a stored JSON value has exactly one kind key"))
+        }
+        switch kind {
+        case .null: value = .null
+        case .bool: value = .bool(try container.decode(Bool.self, forKey: kind))
+        case .int: value = .int(try container.decode(Int64.self, forKey: kind))
+        case .double: value = .double(try container.decode(Double.self, forKey: kind))
+        case .string: value = .string(try container.decode(String.self, forKey: kind))
+        case .array: value = .array(try container.decode([CodableJSON].self, forKey: kind).map(\.value))
+        case .object: value = .object(try container.decode([String: CodableJSON].self, forKey: kind).mapValues(\.value))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Kind.self)
+        switch value {
+        case .null: try container.encode(true, forKey: .null)
+        case .bool(let bool): try container.encode(bool, forKey: .bool)
+        case .int(let int): try container.encode(int, forKey: .int)
+        case .double(let double): try container.encode(double, forKey: .double)
+        case .string(let string): try container.encode(string, forKey: .string)
+        case .array(let items): try container.encode(items.map(CodableJSON.init), forKey: .array)
+        case .object(let object): try container.encode(object.mapValues(CodableJSON.init), forKey: .object)
+        }
+    }
+}

@@ -58,9 +58,93 @@ extension CallCorrelator {
         }
     }
 
+    /// The highest sequence each tracked call has published, as far as this state knows.
+    public var publishedSequences: [String: Int] { state.calls.mapValues { $0.sequenceBase + $0.sequence } }
+
+    /// After a restore, before the first resync: the events an earlier run stored for tracked calls
+    /// *after* the snapshot was taken (the snapshot lags the outbox by up to its interval). Their
+    /// facts are applied without publishing anything, so the resync does not announce them a second
+    /// time under new ids: a stored `started` makes the leg live, a stored `connected` records the
+    /// peer (no repeated `connected` for that pair), a stored `finished` ends the leg (no second
+    /// `finished`), a stored `customer_interaction`/`call_rating` means the call is over (dropped, no
+    /// second summary). Facts at or below a call's published sequence, and other event types, are
+    /// ignored. Returns how many facts were applied. Follow with ``continueSequences(after:)``.
+    @discardableResult
+    public mutating func absorbStoredEvents(_ facts: [StoredEventFact]) -> Int {
+        let published = publishedSequences
+        var discarded = CorrelationOutput()
+        var applied = 0
+        let ordered = facts.sorted { ($0.callID, $0.sequence) < ($1.callID, $1.sequence) }
+        for fact in ordered {
+            guard let known = published[fact.callID], fact.sequence > known, state.calls[fact.callID] != nil else {
+                continue
+            }
+            switch fact.type {
+            case .callStarted:
+                guard let leg = fact.legID, state.channels[leg]?.phase == .pending else { continue }
+                publishStart(leg, at: fact.timestamp, into: &discarded)
+            case .callConnected:
+                guard let leg = fact.legID, let peer = fact.peerLegID, state.channels[leg] != nil,
+                      state.channels[leg]!.lastPeerID != peer else { continue }
+                if state.channels[peer] != nil {
+                    connect(leg, to: peer, at: fact.timestamp, into: &discarded)
+                } else {
+                    // The peer was created after the snapshot (the resync adopts it): remember who
+                    // the known leg talks to, so the resync does not report this pair again.
+                    publishStart(leg, at: fact.timestamp, into: &discarded)
+                    state.channels[leg]!.lastPeerID = peer
+                    if state.channels[leg]!.firstPeerID == nil { state.channels[leg]!.firstPeerID = peer }
+                    if state.channels[leg]!.connectedAt == nil { state.channels[leg]!.connectedAt = fact.timestamp }
+                    if !state.channels[leg]!.onHold { state.channels[leg]!.legState = .up }
+                }
+            case .callFinished:
+                guard let leg = fact.legID, let record = state.channels[leg], record.isRealLeg,
+                      record.phase != .ended else { continue }
+                state.channels[leg]!.phase = .ended
+                state.channels[leg]!.legState = .down
+                state.channels[leg]!.endedAt = fact.timestamp
+            case .customerInteraction, .callRating:
+                drop(fact.callID, at: fact.timestamp)
+            default:
+                continue
+            }
+            applied += 1
+        }
+        return applied
+    }
+
     /// Ids of the calls the engine is tracking now, sorted (after a restore: the calls whose stored
     /// sequences the shell looks up, see ``continueSequences(after:)``).
     public var trackedCallIDs: [String] { state.calls.keys.sorted() }
+}
+
+/// What the shell read back from its outbox about one stored event (see
+/// ``CallCorrelator/absorbStoredEvents(_:)``).
+public struct StoredEventFact: Sendable, Equatable {
+    public var callID: String
+    public var sequence: Int
+    public var type: EventName
+    public var timestamp: EventInstant
+    /// `data.leg.id` of a leg event.
+    public var legID: String?
+    /// `data.peer.id` of a `connected`.
+    public var peerLegID: String?
+
+    public init(callID: String, sequence: Int, type: EventName, timestamp: EventInstant, legID: String? = nil,
+                peerLegID: String? = nil) {
+        self.callID = callID
+        self.sequence = sequence
+        self.type = type
+        self.timestamp = timestamp
+        self.legID = legID
+        self.peerLegID = peerLegID
+    }
+
+    /// The facts of an event this engine emitted (tests, and shells that keep `CallEvent`s).
+    public init(_ event: CallEvent) {
+        self.init(callID: event.callID, sequence: event.sequence, type: event.type, timestamp: event.timestamp,
+                  legID: event.data["leg"]?["id"]?.stringValue, peerLegID: event.data["peer"]?["id"]?.stringValue)
+    }
 }
 
 /// Why a snapshot could not be restored.

@@ -35,6 +35,10 @@ public struct CorrelationSession: Sendable {
         return correlator.resynchronize(with: liveChannels, at: lastInstant)
     }
 
+    /// See ``CallCorrelator/absorbStoredEvents(_:)``.
+    @discardableResult
+    public mutating func absorbStoredEvents(_ facts: [StoredEventFact]) -> Int { correlator.absorbStoredEvents(facts) }
+
     /// See ``CallCorrelator/continueSequences(after:)``.
     public mutating func continueSequences(after floors: [String: Int]) { correlator.continueSequences(after: floors) }
 

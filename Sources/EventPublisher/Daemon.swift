@@ -139,6 +139,11 @@ public final class Daemon: Sendable {
         let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: metrics,
                                       logger: logger.child(label: "ingest"),
                                       storedSequences: { try outbox.highestSequences(callIDs: $0) },
+                                      storedEventsAfter: { published in
+                                          try published.keys.sorted().flatMap {
+                                              try outbox.storedEventBodies(callID: $0, afterSequence: published[$0]!)
+                                          }
+                                      },
                                       snapshot: snapshot?.bytes,
                                       saveSnapshot: { bytes in
                                           try snapshots.save(bytes, savedAtMilliseconds:

@@ -33,6 +33,9 @@ public final class IngestPipeline: @unchecked Sendable {
     public typealias Sink = @Sendable ([CallEvent]) throws -> Void
     /// Call ids → the highest sequence already stored for them (the outbox), or nothing known.
     public typealias StoredSequences = @Sendable ([String]) throws -> [String: Int]
+    /// Call ids → sequence: the stored bodies (JSON envelopes) of each call's events above that
+    /// sequence, i.e. what an earlier run published after its last snapshot.
+    public typealias StoredEventsAfter = @Sendable ([String: Int]) throws -> [[UInt8]]
     /// Persists a correlation snapshot (replacing the previous one).
     public typealias SnapshotSaver = @Sendable ([UInt8]) throws -> Void
 
@@ -58,6 +61,7 @@ public final class IngestPipeline: @unchecked Sendable {
 
     private let sink: Sink
     private let storedSequences: StoredSequences
+    private let storedEventsAfter: StoredEventsAfter
     private let metrics: DaemonMetrics
     private let logger: Logger
     /// How often stale legs are expired (the leg expiry itself is in the correlation configuration).
@@ -71,6 +75,7 @@ public final class IngestPipeline: @unchecked Sendable {
     public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
                 expiryCheckInterval: TimeInterval = 60,
                 storedSequences: @escaping StoredSequences = { _ in [:] },
+                storedEventsAfter: @escaping StoredEventsAfter = { _ in [] },
                 snapshot: [UInt8]? = nil, snapshotInterval: TimeInterval = 2,
                 saveSnapshot: SnapshotSaver? = nil, sink: @escaping Sink) {
         self.session = CorrelationSession(configuration: configuration)
@@ -79,6 +84,7 @@ public final class IngestPipeline: @unchecked Sendable {
         self.expiryCheckInterval = expiryCheckInterval
         self.sink = sink
         self.storedSequences = storedSequences
+        self.storedEventsAfter = storedEventsAfter
         self.snapshotInterval = snapshotInterval
         self.saveSnapshot = saveSnapshot
         for diagnostic in session.correlator.configurationDiagnostics {
@@ -98,7 +104,17 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         session = CorrelationSession(correlator: correlator)
         let callIDs = correlator.trackedCallIDs
+        var absorbed = 0
         if !callIDs.isEmpty {
+            // What the previous run published after the snapshot: applied silently, so the resync
+            // does not announce it again under new ids (second finished, connected, summary).
+            do {
+                let facts = try storedEventsAfter(correlator.publishedSequences).compactMap(Self.fact(fromStoredBody:))
+                absorbed = session.absorbStoredEvents(facts)
+            } catch {
+                logger.error("cannot read events stored after the snapshot; the resync may repeat some facts",
+                             ["error": String(describing: error)])
+            }
             do {
                 session.continueSequences(after: try storedSequences(callIDs))
             } catch {
@@ -106,8 +122,31 @@ public final class IngestPipeline: @unchecked Sendable {
                              ["error": String(describing: error)])
             }
         }
-        logger.info("restored the correlation snapshot", ["calls": String(correlator.liveCallCount),
-                                                           "channels": String(correlator.liveChannelCount)])
+        logger.info("restored the correlation snapshot", ["calls": String(session.correlator.liveCallCount),
+                                                           "channels": String(session.correlator.liveChannelCount),
+                                                           "events_after_snapshot": String(absorbed)])
+    }
+
+    /// The facts of a stored event envelope (`id`, `type`, `timestamp`, `sequence`, `data.call_id`,
+    /// `data.leg.id`, `data.peer.id`); nil when the body is not one.
+    static func fact(fromStoredBody body: [UInt8]) -> StoredEventFact? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+              let type = (object["type"] as? String).flatMap(EventName.init(rawValue:)),
+              let sequence = object["sequence"] as? Int,
+              let data = object["data"] as? [String: Any], let callID = data["call_id"] as? String
+        else { return nil }
+        let timestamp = (object["timestamp"] as? String).flatMap(Self.instant(iso8601:)) ?? EventInstant(microseconds: 0)
+        return StoredEventFact(callID: callID, sequence: sequence, type: type, timestamp: timestamp,
+                               legID: (data["leg"] as? [String: Any])?["id"] as? String,
+                               peerLegID: (data["peer"] as? [String: Any])?["id"] as? String)
+    }
+
+    /// Parses `EventInstant.iso8601` (`2026-05-01T10:00:00.123Z`).
+    static func instant(iso8601 text: String) -> EventInstant? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: text) else { return nil }
+        return EventInstant(microseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()) * 1000)
     }
 
     /// Called from the AMI reader thread: never blocks beyond a short lock.

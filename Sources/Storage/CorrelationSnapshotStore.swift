@@ -67,3 +67,19 @@ public final class CorrelationSnapshotStore: Sendable {
         try database.write { connection in try connection.execute("DELETE FROM correlation_snapshot") }
     }
 }
+
+extension Outbox {
+    /// The stored bodies of `callID`'s events with a sequence above `afterSequence`, in sequence
+    /// order: after a restore, what the previous run published after its last snapshot.
+    public func storedEventBodies(callID: String, afterSequence: Int) throws -> [[UInt8]] {
+        try database.read { connection in
+            try connection.query(
+                "SELECT body FROM outbox_event WHERE call_id = ? AND sequence > ? ORDER BY sequence",
+                [.text(callID), .int(afterSequence)]
+            ).map { row in
+                if case .blob(let bytes) = row[0] { return bytes }
+                return row[0].string.map { Array($0.utf8) } ?? []
+            }
+        }
+    }
+}

@@ -171,20 +171,16 @@ struct RestartDuringCallTests {
         if ProcessInfo.processInfo.environment["E2E_VERBOSE"] != nil {
             print(received.map { "\($0.eventID) \($0.type) \($0.legID ?? "-")" }.joined(separator: "\n"))
         }
-        withKnownIssue("event ids restart at sequence 1 after a restart and collide in the outbox (reported)",
-                       isIntermittent: true) {
-            #expect(finished, "legs without a finished event after the restart; \(beforeRestart) requests before, \(received.count) after: \(received.map { "\($0.eventID) \($0.type)" })")
-        }
-        // Whatever arrives: one id is one event (a receiver de-duplicating by webhook-id keeps the right one).
-        var typeByID: [String: String] = [:]
+        #expect(finished, "legs without a finished event after the restart; \(beforeRestart) requests before, \(received.count) after: \(received.map { "\($0.eventID) \($0.type)" })")
+        // One id is one event (a receiver de-duplicating by webhook-id keeps the right one).
+        var identityByID: [String: String] = [:]
         for event in received {
-            if let seen = typeByID[event.eventID] {
-                withKnownIssue("the same webhook-id is reused for a different event after a restart (reported)",
-                               isIntermittent: true) {
-                    #expect(seen == event.type, "\(event.eventID) was \(seen), now \(event.type)")
-                }
+            let identity = "\(event.type) \(event.legID ?? "-")"
+            if let seen = identityByID[event.eventID] {
+                #expect(seen == identity, "\(event.eventID) was \(seen), now \(identity)")
             }
-            typeByID[event.eventID] = event.type
+            identityByID[event.eventID] = identity
         }
+        #expect(DeliveryChecks.perCallOrderViolations(received) == [])
     }
 }

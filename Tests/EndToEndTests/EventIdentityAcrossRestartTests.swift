@@ -6,11 +6,14 @@ import TestSupport
 import Testing
 
 /// Event ids are `evt_<call id>_<sequence>` and the outbox skips an id it already holds. A restarted
-/// process has a fresh correlator: for a call still in progress it adopts the live channels
-/// (CoreShowChannels) and numbers that call's events from 1 again. Any id it produces that the
-/// previous process already used for a *different* event is silently dropped by the outbox (and
-/// by receivers de-duplicating on `webhook-id`). This checks, at the correlator level, that the
-/// ids after a restart never name a different event than before it.
+/// process with a fresh correlator adopts the calls still in progress (CoreShowChannels); unless it
+/// continues their sequences after what the outbox already holds, it numbers them from 1 again and
+/// every id that the previous process used for a *different* event is silently dropped by the
+/// outbox (and by receivers de-duplicating on `webhook-id`) — a lost `finished`, typically.
+/// This checks, at the correlator level and the way `IngestPipeline` drives it after a restart
+/// (`continueSequences(after:)` with the outbox's highest sequence per call, then the resync), that
+/// ids after a restart never name a different event than before it. (Found as a bug in this
+/// session: before `continueSequences` existed, all 7 captures reused ids.)
 @Suite("Event identity across a restart")
 struct EventIdentityAcrossRestartTests {
     @Test("After a restart mid-call, no event id is reused for a different event",
@@ -33,6 +36,10 @@ struct EventIdentityAcrossRestartTests {
                 for event in first.process(message, at: instant).events { earlier[event.id] = event }
             }
             var second = CallCorrelator(configuration: .sample)
+            // What the outbox holds: the highest sequence published per call.
+            var floors: [String: Int] = [:]
+            for event in earlier.values { floors[event.callID] = max(floors[event.callID] ?? 0, event.sequence) }
+            second.continueSequences(after: floors)
             var later = second.resynchronize(with: RestartDuringCallTests.liveChannels(after: before), at: instant).events
             for message in after {
                 if let stamped = message["Timestamp"].flatMap(EventInstant.init(amiTimestamp:)) { instant = max(instant, stamped) }
@@ -47,8 +54,6 @@ struct EventIdentityAcrossRestartTests {
             if collisions.count > 5 { break }
         }
         #expect(restarts > 0)
-        withKnownIssue("event ids restart at sequence 1 in a new process (reported)", isIntermittent: true) {
-            #expect(collisions.isEmpty, "\(collisions.count) reused ids, e.g. \(collisions.prefix(5))")
-        }
+        #expect(collisions.isEmpty, "\(collisions.count) reused ids, e.g. \(collisions.prefix(5))")
     }
 }

@@ -1,7 +1,7 @@
 /// The keys the loader accepts, in one place: the unknown-key check uses them and the docs test
 /// compares them with `docs/CONFIGURATION.md`.
 enum ConfigurationKeys {
-    static let top = ["ami", "store", "admin", "tenants", "numbers", "rating", "webhooks"]
+    static let top = ["ami", "store", "admin", "tenants", "numbers", "rating", "webhooks", "delivery"]
     static let ami = ["host", "port", "username", "secret", "md5_challenge"]
     static let store = ["path"]
     static let admin = ["listen", "token"]
@@ -13,6 +13,7 @@ enum ConfigurationKeys {
     static let plan = ["prefix", "direction", "per_minute", "increment", "connection_fee"]
     static let webhook = ["name", "tenant", "description", "active", "all_tenants", "tenants", "url", "headers", "auth",
                           "signing_secret", "subscribe_all", "events"]
+    static let delivery = ["refuse_private_destinations"]
     static let auth = ["type", "username", "password", "token", "token_url", "client_id", "client_secret", "scopes"]
 
     /// Every accepted key as a documented path: `ami.host`, `tenants[].match.variable.name`,
@@ -31,6 +32,7 @@ enum ConfigurationKeys {
         paths += webhook.map { "webhooks[].\($0)" }
         paths += ["webhooks[].headers.<name>"]
         paths += auth.map { "webhooks[].auth.\($0)" }
+        paths += delivery.map { "delivery.\($0)" }
         return paths
     }
 }

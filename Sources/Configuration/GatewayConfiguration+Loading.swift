@@ -55,6 +55,7 @@ extension GatewayConfiguration {
         let rating = readRating(top, &reader)
         let tenantNames = [CorrelationConfiguration.mainTenant] + tenants.map(\.name)
         let webhooks = readWebhooks(top, knownTenants: tenantNames, &reader)
+        let delivery = readDelivery(top, &reader)
         guard reader.problems.isEmpty, let ami else {
             let sorted = reader.problems.enumerated().sorted { a, b in
                 let left = a.element.mark ?? YAMLMark(line: 0, column: 0)
@@ -63,9 +64,18 @@ extension GatewayConfiguration {
             }.map(\.element)
             throw ConfigurationError(problems: sorted)
         }
-        return GatewayConfiguration(ami: ami, store: store, admin: admin, tenants: tenants,
-                                    internalNumberPattern: internalPattern, rating: rating, webhooks: webhooks,
-                                    trunkChannelPattern: trunkPattern)
+        var configuration = GatewayConfiguration(ami: ami, store: store, admin: admin, tenants: tenants,
+                                                 internalNumberPattern: internalPattern, rating: rating,
+                                                 webhooks: webhooks, trunkChannelPattern: trunkPattern)
+        configuration.delivery = delivery
+        return configuration
+    }
+
+    private static func readDelivery(_ top: Fields, _ reader: inout ConfigurationReader) -> DeliverySettings {
+        guard let fields = reader.fields(top.value("delivery"), "delivery", allowed: ConfigurationKeys.delivery) else {
+            return DeliverySettings()
+        }
+        return DeliverySettings(refusePrivateDestinations: reader.bool(fields, "refuse_private_destinations") ?? false)
     }
 
     private static func emptyFields(at mark: YAMLMark) -> ConfigurationReader.Fields {

@@ -19,6 +19,8 @@ public struct GatewayConfiguration: Sendable, Hashable {
     public var rating: RatingConfiguration
     /// The YAML-owned webhooks, validated, with `origin == .yaml` and no store ids yet.
     public var webhooks: [Webhook]
+    /// `delivery:` — outbound webhook delivery settings.
+    public var delivery: DeliverySettings = DeliverySettings()
 
     public init(ami: AMISettings, store: StoreSettings = StoreSettings(), admin: AdminSettings = AdminSettings(),
                 tenants: [TenantRule] = [], internalNumberPattern: String = GatewayConfiguration.defaultInternalPattern,
@@ -47,6 +49,18 @@ public struct GatewayConfiguration: Sendable, Hashable {
         var names = [CorrelationConfiguration.mainTenant]
         for rule in tenants where !names.contains(rule.name) { names.append(rule.name) }
         return names
+    }
+}
+
+/// `delivery:` — outbound webhook delivery settings.
+public struct DeliverySettings: Sendable, Hashable {
+    /// `delivery.refuse_private_destinations`: refuse webhook destinations that resolve to private,
+    /// loopback, link-local or otherwise non-public addresses (checked after DNS resolution). Off by
+    /// default because PBX integrations often live on the LAN.
+    public var refusePrivateDestinations: Bool
+
+    public init(refusePrivateDestinations: Bool = false) {
+        self.refusePrivateDestinations = refusePrivateDestinations
     }
 }
 

@@ -17,6 +17,9 @@ public struct CurlRequest: Sendable {
     public var allowHTTP2: Bool
     /// TLS peer and host verification (`CURLOPT_SSL_VERIFYPEER`/`VERIFYHOST`). Only tests turn it off.
     public var verifyTLS: Bool
+    /// `CURLOPT_RESOLVE` entries (`host:port:address[,address…]`) pinning host names to addresses
+    /// already checked by the caller (the destination policy); empty = ordinary DNS.
+    public var resolveEntries: [String] = []
 
     public init(method: String = "POST", url: String, headerLines: [String] = [], body: [UInt8] = [],
                 connectTimeoutMilliseconds: Int = 5_000, totalTimeoutMilliseconds: Int = 15_000,

@@ -15,6 +15,7 @@ public final class CurlTransfer {
 
     let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     fileprivate var responseBody: [UInt8] = []
     fileprivate var responseHeaders: [CurlHeaderField] = []
@@ -37,6 +38,7 @@ public final class CurlTransfer {
     deinit {
         curl_easy_cleanup(handle)
         if let headerList { curl_slist_free_all(headerList) }
+        if let resolveList { curl_slist_free_all(resolveList) }
         errorBuffer.deallocate()
     }
 
@@ -80,6 +82,15 @@ public final class CurlTransfer {
             headerList = appended
         }
         set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        if !request.resolveEntries.isEmpty {
+            for entry in request.resolveEntries {
+                guard let appended = curl_slist_append(resolveList, entry) else {
+                    throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
+                }
+                resolveList = appended
+            }
+            set(cs_easy_setopt_slist(handle, CURLOPT_RESOLVE, resolveList))
+        }
         set(cs_easy_setopt_writefn(handle, curlWriteBody))
         set(cs_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, me))
         set(cs_easy_setopt_headerfn(handle, curlWriteHeader))

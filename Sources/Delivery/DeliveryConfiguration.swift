@@ -21,6 +21,10 @@ public struct DeliveryConfiguration: Sendable {
     public var logRetention: Duration?
     /// How often the worker applies `logRetention`, in milliseconds (first time at start).
     public var purgeIntervalMilliseconds: Int
+    /// `delivery.refuse_private_destinations`: when on, every attempt's host is resolved and checked
+    /// before sending (see ``DestinationChecker``); refused deliveries fail without retries.
+    /// Off (``DestinationPolicy/permissive``) by default.
+    public var destinationPolicy: DestinationPolicy = .permissive
 
     public init(policy: RetryPolicy = .standard, limits: DeliveryLimits = DeliveryLimits(),
                 maxInFlightPerWebhook: Int = 16, maxInFlightTotal: Int = 1024,

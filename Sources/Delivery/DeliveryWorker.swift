@@ -43,6 +43,7 @@ final class DeliveryWorker: @unchecked Sendable {
     private let mailbox: DeliveryMailbox
     private let counters: DeliveryCounters
     private let multi: CurlMulti
+    private let destinations: DestinationChecker
 
     private var scheduler = DeliveryScheduler()
     private var tokenCache = OAuth2TokenCache()
@@ -77,6 +78,8 @@ final class DeliveryWorker: @unchecked Sendable {
         var accessToken: String?
         var tokenFromCache = false
         var refreshedAfter401 = false
+        /// `CURLOPT_RESOLVE` pins from the destination check (empty when the policy is off).
+        var resolveEntries: [String] = []
 
         init(delivery: OutboxDelivery, webhook: Webhook, body: [UInt8]) {
             self.delivery = delivery
@@ -98,6 +101,7 @@ final class DeliveryWorker: @unchecked Sendable {
         self.mailbox = mailbox
         self.counters = counters
         self.multi = CurlMulti(maxCachedConnections: max(64, configuration.maxInFlightTotal))
+        self.destinations = DestinationChecker(policy: configuration.destinationPolicy)
         mailbox.waker.withLock { $0 = multi.waker }
     }
 
@@ -234,6 +238,16 @@ final class DeliveryWorker: @unchecked Sendable {
 
     private func start(_ attempt: Attempt, now: Int64) {
         attempt.startedAt = now
+        // Destination policy: checked (and DNS-resolved, cached per host) as the attempt is prepared;
+        // a refusal is a failed attempt that is never retried.
+        switch destinations.check(url: attempt.webhook.url) {
+        case .refused(let reason):
+            finish(attempt, outcome: .failed(.network(reason)), status: nil, responseBody: nil, latency: 0, now: now,
+                   retryable: false)
+            return
+        case let verdict:
+            attempt.resolveEntries = verdict.curlResolveEntries
+        }
         switch attempt.webhook.auth {
         case .none:
             send(attempt, authorization: nil, now: now)
@@ -263,7 +277,9 @@ final class DeliveryWorker: @unchecked Sendable {
                                       authorization: authorization, signingSecret: attempt.webhook.signingSecret,
                                       userAgent: configuration.userAgent)
         do {
-            let transfer = try CurlTransfer(request: request.curlRequest(limits: configuration.limits))
+            var curlRequest = try request.curlRequest(limits: configuration.limits)
+            curlRequest.resolveEntries = attempt.resolveEntries
+            let transfer = try CurlTransfer(request: curlRequest)
             transfer.tag = nextTag
             if let error = multi.add(transfer) { throw error }
             jobs[nextTag] = .delivery(attempt)
@@ -370,14 +386,17 @@ final class DeliveryWorker: @unchecked Sendable {
         requestToken(key, auth: attempt.webhook.auth, now: now)
     }
 
+    /// - Parameter retryable: false for failures retrying cannot fix (a refused destination): a retry
+    ///   decision becomes a give-up with the failure's own text.
     private func finish(_ attempt: Attempt, outcome: DeliveryOutcome, status: Int?, responseBody: String?,
-                        latency: Int, now: Int64) {
+                        latency: Int, now: Int64, retryable: Bool = true) {
         let delivery = attempt.delivery
         let number = delivery.attempts + 1
-        let decision = configuration.policy.decision(afterAttempt: number, outcome: outcome, nowMilliseconds: now,
+        var decision = configuration.policy.decision(afterAttempt: number, outcome: outcome, nowMilliseconds: now,
                                                      jitter: environment.random(), manual: delivery.isManual)
         var failureText: String?
         if case .failed(let failure) = outcome { failureText = RetryPolicy.describe(failure) }
+        if !retryable, case .retry = decision { decision = .giveUp(reason: failureText ?? "not retryable") }
         var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
                         "delivery.id": String(delivery.id), "event.id": delivery.eventID,
                         "delivery.attempt": String(number)]

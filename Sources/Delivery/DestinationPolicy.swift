@@ -189,8 +189,9 @@ public struct DestinationPolicy: Sendable, Hashable {
         for address in addresses {
             let kind = Self.classify(address)
             if !kind.isPublic {
-                return .refused("\(host) resolves to \(address), a \(kind.rawValue) address; "
-                                + "non-public destinations are refused by the destination policy")
+                let article = kind == .unspecified ? "an" : "a"
+                return .refused("destination \(address) (host \(host)) is \(article) \(kind.rawValue) address; "
+                                + "refused by delivery.refuse_private_destinations")
             }
         }
         return .allowed(host: host, port: port, addresses: addresses)

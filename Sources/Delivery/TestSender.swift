@@ -38,7 +38,8 @@ public struct TestSendResult: Sendable, Hashable {
 public enum TestSender {
     public static func send(url: String, headers: [WebhookHeader], auth: WebhookAuth, signingSecret: String?,
                             body: [UInt8], limits: DeliveryLimits = DeliveryLimits(totalTimeoutMilliseconds: 10_000),
-                            userAgent: String = DeliveryConfiguration.defaultUserAgent) -> TestSendResult {
+                            userAgent: String = DeliveryConfiguration.defaultUserAgent,
+                            destinationPolicy: DestinationPolicy = .permissive) -> TestSendResult {
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000 }
         let messageID = Self.messageID(for: body)
@@ -46,6 +47,9 @@ public enum TestSender {
             TestSendResult(reachable: false, status: nil, responseBody: "", elapsedMilliseconds: elapsed(),
                            error: text, messageID: messageID)
         }
+        // Destination policy first (before any OAuth2 token request); the token endpoint is not checked.
+        let verdict = destinationPolicy.check(url: url)
+        if case .refused(let reason) = verdict, destinationPolicy.refusesNonPublicAddresses { return failure(reason) }
 
         let authorization: String?
         switch auth {
@@ -72,7 +76,9 @@ public enum TestSender {
         limits.maxLoggedResponseBytes = max(limits.maxLoggedResponseBytes, 4_096)
         let result: Result<CurlResponse, CurlError>
         do {
-            result = try CurlTransfer(request: request.curlRequest(limits: limits)).perform()
+            var curlRequest = try request.curlRequest(limits: limits)
+            curlRequest.resolveEntries = verdict.curlResolveEntries
+            result = try CurlTransfer(request: curlRequest).perform()
         } catch let error as DeliveryRequestError {
             return failure(error.description)
         } catch let error as CurlError {
@@ -92,9 +98,10 @@ public enum TestSender {
     /// Sends `body` to `webhook` as configured (URL, headers, auth, signing secret).
     public static func send(webhook: Webhook, body: [UInt8],
                             limits: DeliveryLimits = DeliveryLimits(totalTimeoutMilliseconds: 10_000),
-                            userAgent: String = DeliveryConfiguration.defaultUserAgent) -> TestSendResult {
+                            userAgent: String = DeliveryConfiguration.defaultUserAgent,
+                            destinationPolicy: DestinationPolicy = .permissive) -> TestSendResult {
         send(url: webhook.url, headers: webhook.headers, auth: webhook.auth, signingSecret: webhook.signingSecret,
-             body: body, limits: limits, userAgent: userAgent)
+             body: body, limits: limits, userAgent: userAgent, destinationPolicy: destinationPolicy)
     }
 
     static func messageID(for body: [UInt8]) -> String {

@@ -80,6 +80,9 @@ public final class Daemon: Sendable {
         let logger = options.logger
         let loaded = try GatewayConfiguration.load(path: options.configPath)
         var configuration = loaded
+        var deliveryConfiguration = options.deliveryConfiguration
+        if loaded.delivery.refusePrivateDestinations { deliveryConfiguration.destinationPolicy = .refusingPrivateNetworks }
+        let destinationPolicy = deliveryConfiguration.destinationPolicy
         // Parts started so far, stopped in reverse order if a later step fails.
         var rollback: [() -> Void] = []
         var started = false
@@ -123,7 +126,7 @@ public final class Daemon: Sendable {
 
         let metrics = DaemonMetrics()
         let delivery = DeliveryService(
-            outbox: outbox, webhooks: { directory.active }, configuration: options.deliveryConfiguration,
+            outbox: outbox, webhooks: { directory.active }, configuration: deliveryConfiguration,
             logger: logger.child(label: "delivery"),
             onWebhookDisabled: { webhook, reason in
                 logger.warning("webhook disabled", ["webhook.id": String(webhook.id), "webhook.name": webhook.name,
@@ -164,7 +167,7 @@ public final class Daemon: Sendable {
                 },
                 events: CallEventCatalog(),
                 deliveries: OutboxDeliveryLog(outbox: outbox, redeliver: { try delivery.redeliver(deliveryID: $0) }),
-                testSender: DeliveryTestSender(),
+                testSender: DeliveryTestSender(destinationPolicy: destinationPolicy),
                 metrics: { Self.snapshot(metrics: metrics, delivery: delivery.metrics()) })
             let server = try AdminServer(listen: listen, token: token, dependencies: dependencies,
                                          logger: logger.child(label: "admin"))

@@ -101,7 +101,7 @@ struct GatewayConfigurationTests {
             "27:19: rating.plans[0].per_minute: -1 is below the minimum 0",
             "28:18: rating.plans[0].increment: expected \"minimum/step\" in whole seconds such as \"30/6\", got \"30\"",
             "29:7: rating.plans[1].prefix: required",
-            "31:1: extra: unknown key (expected ami, store, admin, tenants, numbers, rating, webhooks)",
+            "31:1: extra: unknown key (expected ami, store, admin, tenants, numbers, rating, webhooks, delivery)",
         ])
     }
 

@@ -1,4 +1,5 @@
 import CallEvents
+import Configuration
 import Delivery
 import Foundation
 import Webhooks
@@ -68,8 +69,11 @@ enum WebhooksTestCommand {
                 }
                 body = EventCatalog.description(of: eventName).sample.encoded()
             }
-            let result = TestSender.send(webhook: webhook, body: body,
-                                         userAgent: BuildInfo.userAgent)
+            // `delivery.refuse_private_destinations` from the configuration (off when it cannot be read).
+            let configPath = args.value("--config") ?? CheckConfigCommand.defaultConfigPath
+            let refuses = (try? GatewayConfiguration.load(path: configPath))?.delivery.refusePrivateDestinations ?? false
+            let result = TestSender.send(webhook: webhook, body: body, userAgent: BuildInfo.userAgent,
+                                         destinationPolicy: DestinationPolicy(refusesNonPublicAddresses: refuses))
             Output.out(json ? render(json: result, webhook: webhook) : render(text: result, webhook: webhook))
             return result.succeeded ? 0 : 1
         }

@@ -29,6 +29,7 @@ extension CallCorrelator {
         guard !state.channels[id]!.hungUp else { return }
         if !state.bridges[bridgeID]!.memberIDs.contains(id) { state.bridges[bridgeID]!.memberIDs.append(id) }
         if !state.channels[id]!.bridgeIDs.contains(bridgeID) { state.channels[id]!.bridgeIDs.append(bridgeID) }
+        noteBridge(bridgeID, ofCall: state.channels[id]!.callID)
         if state.channels[id]!.isRealLeg { publishStart(id, at: instant, into: &out) }
         updateConnections(around: bridgeID, at: instant, into: &out)
     }
@@ -65,6 +66,7 @@ extension CallCorrelator {
             guard state.channels[member] != nil else { continue }
             if !state.bridges[toID]!.memberIDs.contains(member) { state.bridges[toID]!.memberIDs.append(member) }
             if !state.channels[member]!.bridgeIDs.contains(toID) { state.channels[member]!.bridgeIDs.append(toID) }
+            noteBridge(toID, ofCall: state.channels[member]!.callID)
         }
         updateConnections(around: toID, at: instant, into: &out)
     }

@@ -61,6 +61,7 @@ extension CallCorrelator {
         state.calls[callID] = CallRecord(id: callID, startedAt: instant)
         state.calls[callID]!.sequenceBase = state.sequenceFloors.removeValue(forKey: callID) ?? 0
         state.callIDByLinkedID[linkedID] = callID
+        state.calls[callID]!.linkedIDs?.append(linkedID)
         return callID
     }
 
@@ -91,6 +92,7 @@ extension CallCorrelator {
                 linkedTo = other
             } else if state.callIDByLinkedID[linkedID] == nil {
                 state.callIDByLinkedID[linkedID] = record.callID
+                state.calls[record.callID]?.linkedIDs?.append(linkedID)
             }
         }
         state.channels[id] = record

@@ -51,6 +51,7 @@ extension CallCorrelator {
                 if state.bridges[bridgeID] == nil { state.bridges[bridgeID] = BridgeRecord(id: bridgeID) }
                 if !state.bridges[bridgeID]!.memberIDs.contains(id) { state.bridges[bridgeID]!.memberIDs.append(id) }
                 if !state.channels[id]!.bridgeIDs.contains(bridgeID) { state.channels[id]!.bridgeIDs.append(bridgeID) }
+                noteBridge(bridgeID, ofCall: state.channels[id]!.callID)
                 if !touchedBridges.contains(bridgeID) { touchedBridges.append(bridgeID) }
             }
         }
@@ -100,6 +101,9 @@ extension CallCorrelator {
             endChannel(record.uniqueID, at: max(record.lastActivity, instant), into: &out)
         }
         let cutoff = endedBefore ?? instant
+        // Bridges nobody is in (created and never entered, BridgeDestroy lost): `drop` only checks
+        // the bridges of the call it drops.
+        for (bridgeID, bridge) in state.bridges where bridge.memberIDs.isEmpty { state.bridges[bridgeID] = nil }
         state.endedChannels = state.endedChannels.filter { $0.value >= cutoff }
         state.usedCallIDs = state.usedCallIDs.filter { $0.value >= cutoff }
         return out

@@ -34,9 +34,29 @@ extension CallCorrelator {
             if state.callIDByLinkedID[record.linkedID] == callID { state.callIDByLinkedID[record.linkedID] = nil }
         }
         if state.callIDByLinkedID[callID] == callID { state.callIDByLinkedID[callID] = nil }
-        for (linkedID, owner) in state.callIDByLinkedID where owner == callID { state.callIDByLinkedID[linkedID] = nil }
+        // Only this call's own entries: a scan of every live call here made ending a call O(live calls).
+        if let linkedIDs = call.linkedIDs {
+            for linkedID in linkedIDs where state.callIDByLinkedID[linkedID] == callID {
+                state.callIDByLinkedID[linkedID] = nil
+            }
+        } else {
+            for (linkedID, owner) in state.callIDByLinkedID where owner == callID { state.callIDByLinkedID[linkedID] = nil }
+        }
         // Bridges left empty by this call are gone too (BridgeDestroy may never come after a reconnect).
-        for (bridgeID, bridge) in state.bridges where bridge.memberIDs.isEmpty { state.bridges[bridgeID] = nil }
+        // Bridges nobody ever entered are swept by `expire(before:)`.
+        if let bridgeIDs = call.bridgeIDs {
+            for bridgeID in bridgeIDs where state.bridges[bridgeID]?.memberIDs.isEmpty == true {
+                state.bridges[bridgeID] = nil
+            }
+        } else {
+            for (bridgeID, bridge) in state.bridges where bridge.memberIDs.isEmpty { state.bridges[bridgeID] = nil }
+        }
+    }
+
+    /// Remembers that a channel of `callID` entered `bridgeID` (for `drop`).
+    mutating func noteBridge(_ bridgeID: String, ofCall callID: String) {
+        guard let known = state.calls[callID]?.bridgeIDs, !known.contains(bridgeID) else { return }
+        state.calls[callID]!.bridgeIDs!.append(bridgeID)
     }
 
     func externalParties(of call: CallRecord) -> [JSONValue] {

@@ -149,6 +149,12 @@ struct CallRecord: Sendable, Codable {
     /// `customer_interaction` per group of linked calls).
     @SnapshotJSON var inheritedExternalParties: [JSONValue] = []
     var inheritedCallIDs: [String] = []
+    /// Every `Linkedid` mapped to this call in `callIDByLinkedID`, and every bridge one of its
+    /// channels entered: what `drop` must clean up, without scanning all live calls and bridges.
+    /// Optional so that snapshots written before these fields existed still load (no version
+    /// bump); `nil` (a call restored from such a snapshot) makes `drop` scan as before.
+    var linkedIDs: [String]? = []
+    var bridgeIDs: [String]? = []
 }
 
 enum CallDirection: String, Sendable, Codable {

@@ -39,6 +39,7 @@ extension CallCorrelator {
             state.channels[id] != nil
         else { return }
         state.channels[id]!.lastActivity = instant
+        touchedSinceConnect?.insert(id)
         leaveBridge(bridgeID, channel: id)
     }
 

@@ -17,6 +17,7 @@ extension CallCorrelator {
                 refreshChannel(id, from: snapshot, at: instant, into: &out)
             } else {
                 state.channels[id]!.lastActivity = instant
+                touchedSinceConnect?.insert(id)
             }
             return id
         }
@@ -32,6 +33,7 @@ extension CallCorrelator {
             uniqueID: id, name: name, linkedID: linkedID, callID: callID, isLocal: isLocalChannelName(name),
             order: state.nextOrder, createdAt: instant, lastActivity: instant)
         state.nextOrder += 1
+        touchedSinceConnect?.insert(id)
         record.callerIDNum = snapshot.callerIDNum
         record.callerIDName = snapshot.callerIDName
         record.connectedLineNum = snapshot.connectedLineNum
@@ -72,6 +74,7 @@ extension CallCorrelator {
     ) {
         var record = state.channels[id]!
         record.lastActivity = instant
+        touchedSinceConnect?.insert(id)
         if let value = snapshot.stateDesc { record.stateDesc = value }
         if let value = snapshot.accountCode { record.accountCode = value }
         if let value = snapshot.context { record.context = value }
@@ -118,6 +121,7 @@ extension CallCorrelator {
             refreshChannel(id, from: ChannelSnapshot(message), at: instant, into: &ignored)
         } else {
             state.channels[id]!.lastActivity = instant
+            touchedSinceConnect?.insert(id)
         }
         guard let application = nonEmpty(message["Application"]) else { return }
         state.channels[id]!.application = application

@@ -21,8 +21,15 @@ extension CallCorrelator {
         var out = CorrelationOutput()
         var live: Set<String> = []
         for item in liveChannels { if let id = nonEmpty(item["Uniqueid"]) { live.insert(id) } }
+        // Channels with events since the (re)connect are followed by those events: the list may
+        // have been generated before they appeared (or, from a server that answers late, not at
+        // all), so only channels silent since the connect can have vanished.
+        let followed = touchedSinceConnect ?? []
+        touchedSinceConnect = nil
         // 1. Vanished channels, oldest first.
-        let vanished = state.channels.values.filter { !$0.hungUp && !live.contains($0.uniqueID) }
+        let vanished = state.channels.values.filter {
+            !$0.hungUp && !live.contains($0.uniqueID) && !followed.contains($0.uniqueID)
+        }
             .sorted { $0.order < $1.order }
         for record in vanished {
             if record.isRealLeg {
@@ -107,6 +114,12 @@ extension CallCorrelator {
         state.endedChannels = state.endedChannels.filter { $0.value >= cutoff }
         state.usedCallIDs = state.usedCallIDs.filter { $0.value >= cutoff }
         return out
+    }
+
+    /// The shell calls this when a (re)connect's login succeeded, before any of its messages: the
+    /// next ``resynchronize(with:at:)`` then leaves alone the channels that had events in between.
+    public mutating func connectionEstablished() {
+        touchedSinceConnect = []
     }
 
     /// The shell's timer tick: expires legs silent for `legExpirySeconds` and forgets what ended

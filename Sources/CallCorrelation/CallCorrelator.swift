@@ -33,6 +33,9 @@ public struct CallCorrelator: Sendable {
     public let configuration: CorrelationConfiguration
     let classifier: PartyClassifier
     var state = CorrelationState()
+    /// Channels that had an event since ``connectionEstablished()``, until the next resync reads it.
+    /// Not part of the snapshot: it only bridges a connect and the live list that follows it.
+    var touchedSinceConnect: Set<String>? = nil
 
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration

@@ -29,6 +29,9 @@ public struct CorrelationSession: Sendable {
     /// End of input: finishes every open leg at the last instant (replay reached the end of a capture).
     public mutating func finish() -> CorrelationOutput { correlator.finish(at: lastInstant) }
 
+    /// A (re)connect's login succeeded: see ``CallCorrelator/connectionEstablished()``.
+    public mutating func connectionEstablished() { correlator.connectionEstablished() }
+
     /// After a reconnect: see ``CallCorrelator/resynchronize(with:at:)``.
     public mutating func resynchronize(with liveChannels: [AMIMessage], at instant: EventInstant) -> CorrelationOutput {
         lastInstant = max(lastInstant, instant)

@@ -224,6 +224,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 unsent += output.events
                 log(output.diagnostics)
             case .connected:
+                session.connectionEstablished()
                 metrics.setAMIConnected(true)
             case .disconnected, .authenticationFailed:
                 metrics.setAMIConnected(false)

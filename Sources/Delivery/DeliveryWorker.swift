@@ -179,7 +179,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private func resync(now: Int64) {
         refreshWebhooks()
         do {
-            for delivery in try outbox.pendingDeliveries(updatedSince: lastResync - 1_000) {
+            // Rows never attempted and not manual are this process's own fresh enqueues: they reach
+            // the scheduler through the mailbox. Taking them here too could schedule one twice
+            // (added here, delivered, then added again from the mailbox) — a duplicate send.
+            for delivery in try outbox.pendingDeliveries(updatedSince: lastResync - 1_000)
+            where delivery.isManual || delivery.attempts > 0 {
                 scheduler.add(delivery, now: now)
             }
         } catch {

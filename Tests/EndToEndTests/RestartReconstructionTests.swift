@@ -53,14 +53,16 @@ struct RestartReconstructionTests {
         #expect(DeliveryChecks.perCallOrderViolations(received) == [])
     }
 
-    /// Waits until every leg the receiver saw start has finished (bounded).
+    /// Waits until every leg the receiver saw start has finished and a summary arrived (bounded):
+    /// `customer_interaction` comes after its call's last `finished`, so it may lag behind them.
     static func waitForEveryLegToFinish(_ receiver: WebhookReceiver, firstRun: [CallEvent]) -> Bool {
         let firstRunLegs = Set(firstRun.filter { $0.type == .callStarted }.compactMap { $0.data["leg"]?["id"]?.stringValue })
         return receiver.wait(timeout: .seconds(20)) { requests in
             let received = requests.receivedEvents()
             let started = Set(received.filter { $0.type == EventName.callStarted.rawValue }.compactMap(\.legID))
             let finished = Set(received.filter { $0.type == EventName.callFinished.rawValue }.compactMap(\.legID))
-            return firstRunLegs.isSubset(of: started) && started.isSubset(of: finished)
+            let summarised = received.contains { $0.type == EventName.customerInteraction.rawValue }
+            return firstRunLegs.isSubset(of: started) && started.isSubset(of: finished) && summarised
         }
     }
 

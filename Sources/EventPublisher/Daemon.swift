@@ -97,6 +97,13 @@ public final class Daemon: Sendable {
             configuration.ami.port = environment.amiPort
             configuration.ami.username = environment.username
             configuration.ami.secret = environment.secret
+            // A fresh store per demo run: the bundled captures always carry the same event ids, which
+            // a store from an earlier run already holds (and would rightly not deliver again).
+            let demoStore = ((configuration.store.path as NSString).deletingLastPathComponent as NSString)
+                .appendingPathComponent("demo.sqlite")
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: demoStore + suffix) }
+            configuration.store.path = demoStore
+            logger.notice("demo store (recreated on every demo run)", ["store.path": demoStore])
             demo = environment
         }
         if let override = options.amiEndpointOverride {

@@ -213,7 +213,8 @@ public final class IngestPipeline: @unchecked Sendable {
             switch event {
             case .message(let message):
                 if let name = message.eventName { counts[name, default: 0] += 1 }
-                let output = session.ingest(message, receivedAt: receiveInstant(of: message))
+                let output = session.ingest(message, receivedAt: nowInstant())
+                noteStamp(of: message)
                 unsent += output.events
                 log(output.diagnostics)
             case .liveChannels(let channels):
@@ -294,14 +295,14 @@ public final class IngestPipeline: @unchecked Sendable {
         log(output.diagnostics)
     }
 
-    /// Notes the PBX `Timestamp:` of `message` if it has one, and returns "now" in PBX time for the
-    /// session's fallback (used only when the message carries no timestamp).
-    private func receiveInstant(of message: AMIMessage) -> EventInstant {
-        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text), stamped > lastStamped {
-            lastStamped = stamped
+    /// After the session took a message's instant: when the message carried a `Timestamp:`, that
+    /// instant is PBX time, and later messages without one extrapolate from it. (The session parses
+    /// the header; it is not parsed twice on this hot path.)
+    private func noteStamp(of message: AMIMessage) {
+        if message.contains("Timestamp"), session.lastInstant > lastStamped {
+            lastStamped = session.lastInstant
             lastStampedWall = Date()
         }
-        return nowInstant()
     }
 
     /// The PBX time extrapolated from the last timestamped event, or our wall clock if the PBX sends

@@ -82,7 +82,7 @@ let package = Package(
         // Storage, Observability and EventPublisher: the hot-reload tests drive ConfigReloadService
         // against a real store.
         .testTarget(name: "ConfigurationTests",
-                    dependencies: ["Configuration", "YAML", "Webhooks", "Storage", "Observability", "EventPublisher",
+                    dependencies: ["Configuration", "YAML", "Webhooks", "Storage", "Observability", "EventPublisher", "Delivery",
                                    "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "StorageTests",

@@ -13,7 +13,10 @@ enum ConfigurationKeys {
     static let plan = ["prefix", "direction", "per_minute", "increment", "connection_fee"]
     static let webhook = ["name", "tenant", "description", "active", "all_tenants", "tenants", "url", "headers", "auth",
                           "signing_secret", "subscribe_all", "events"]
-    static let delivery = ["refuse_private_destinations"]
+    static let delivery = [
+        "refuse_private_destinations", "retry_schedule", "connect_timeout", "request_timeout",
+        "max_in_flight_per_webhook", "max_in_flight", "disable_after_failing_for", "log_retention",
+    ]
     static let auth = ["type", "username", "password", "token", "token_url", "client_id", "client_secret", "scopes"]
 
     /// Every accepted key as a documented path: `ami.host`, `tenants[].match.variable.name`,

@@ -75,7 +75,18 @@ extension GatewayConfiguration {
         guard let fields = reader.fields(top.value("delivery"), "delivery", allowed: ConfigurationKeys.delivery) else {
             return DeliverySettings()
         }
-        return DeliverySettings(refusePrivateDestinations: reader.bool(fields, "refuse_private_destinations") ?? false)
+        let second: Int64 = 1_000, day: Int64 = 86_400_000
+        return DeliverySettings(
+            refusePrivateDestinations: reader.bool(fields, "refuse_private_destinations") ?? false,
+            retryScheduleMilliseconds: reader.durations(fields, "retry_schedule", range: second...(7 * day), maxCount: 50),
+            connectTimeoutMilliseconds: reader.duration(fields, "connect_timeout", range: 100...(60 * second)),
+            requestTimeoutMilliseconds: reader.duration(fields, "request_timeout", range: second...(300 * second)),
+            maxInFlightPerWebhook: reader.int(fields, "max_in_flight_per_webhook", range: 1...1_024),
+            maxInFlight: reader.int(fields, "max_in_flight", range: 1...65_536),
+            disableAfterFailingForMilliseconds: reader.duration(fields, "disable_after_failing_for",
+                                                                range: (60 * second)...(365 * day), orKeyword: "never"),
+            logRetentionMilliseconds: reader.duration(fields, "log_retention", range: (60 * second)...(3_650 * day),
+                                                      orKeyword: "forever"))
     }
 
     private static func emptyFields(at mark: YAMLMark) -> ConfigurationReader.Fields {

@@ -52,15 +52,38 @@ public struct GatewayConfiguration: Sendable, Hashable {
     }
 }
 
-/// `delivery:` — outbound webhook delivery settings.
+/// `delivery:` — outbound webhook delivery settings. A nil value means the built-in default of the
+/// delivery service (docs/CONFIGURATION.md lists them); durations are in milliseconds.
 public struct DeliverySettings: Sendable, Hashable {
     /// `delivery.refuse_private_destinations`: refuse webhook destinations that resolve to private,
     /// loopback, link-local or otherwise non-public addresses (checked after DNS resolution). Off by
     /// default because PBX integrations often live on the LAN.
     public var refusePrivateDestinations: Bool
+    /// `delivery.retry_schedule`: the waits before the 2nd, 3rd, … attempt (empty: one attempt only).
+    public var retryScheduleMilliseconds: [Int64]?
+    /// `delivery.connect_timeout` and `delivery.request_timeout` (the whole attempt).
+    public var connectTimeoutMilliseconds: Int64?
+    public var requestTimeoutMilliseconds: Int64?
+    /// `delivery.max_in_flight_per_webhook` and `delivery.max_in_flight` (all webhooks together).
+    public var maxInFlightPerWebhook: Int?
+    public var maxInFlight: Int?
+    /// `delivery.disable_after_failing_for`: `.some(nil)` is `never`.
+    public var disableAfterFailingForMilliseconds: Int64??
+    /// `delivery.log_retention`: `.some(nil)` is `forever`.
+    public var logRetentionMilliseconds: Int64??
 
-    public init(refusePrivateDestinations: Bool = false) {
+    public init(refusePrivateDestinations: Bool = false, retryScheduleMilliseconds: [Int64]? = nil,
+                connectTimeoutMilliseconds: Int64? = nil, requestTimeoutMilliseconds: Int64? = nil,
+                maxInFlightPerWebhook: Int? = nil, maxInFlight: Int? = nil,
+                disableAfterFailingForMilliseconds: Int64?? = nil, logRetentionMilliseconds: Int64?? = nil) {
         self.refusePrivateDestinations = refusePrivateDestinations
+        self.retryScheduleMilliseconds = retryScheduleMilliseconds
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+        self.maxInFlightPerWebhook = maxInFlightPerWebhook
+        self.maxInFlight = maxInFlight
+        self.disableAfterFailingForMilliseconds = disableAfterFailingForMilliseconds
+        self.logRetentionMilliseconds = logRetentionMilliseconds
     }
 }
 

@@ -85,6 +85,10 @@ public final class ConfigReloader: Sendable {
         let sections = Self.changedSections(from: previous, to: configuration)
         if !sections.isEmpty { info["config.sections"] = sections.joined(separator: ",") }
         logger.info("configuration reloaded", info)
+        if !sections.isEmpty {
+            // Only webhooks and tenants change a running daemon; saying so beats a silent no-op.
+            logger.warning("these settings apply at the next restart", ["config.sections": sections.joined(separator: ",")])
+        }
         Self.log(changes, logger: logger)
         return .applied(configuration, changes)
     }
@@ -128,6 +132,7 @@ public final class ConfigReloader: Sendable {
         if old.admin != new.admin { sections.append("admin") }
         if old.internalNumberPattern != new.internalNumberPattern { sections.append("numbers") }
         if old.rating != new.rating { sections.append("rating") }
+        if old.delivery != new.delivery { sections.append("delivery") }
         return sections
     }
 }

@@ -80,8 +80,7 @@ public final class Daemon: Sendable {
         let logger = options.logger
         let loaded = try GatewayConfiguration.load(path: options.configPath)
         var configuration = loaded
-        var deliveryConfiguration = options.deliveryConfiguration
-        if loaded.delivery.refusePrivateDestinations { deliveryConfiguration.destinationPolicy = .refusingPrivateNetworks }
+        let deliveryConfiguration = options.deliveryConfiguration.applying(loaded.delivery)
         let destinationPolicy = deliveryConfiguration.destinationPolicy
         // Parts started so far, stopped in reverse order if a later step fails.
         var rollback: [() -> Void] = []

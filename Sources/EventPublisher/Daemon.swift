@@ -111,11 +111,7 @@ public final class Daemon: Sendable {
         }
 
         let storePath = configuration.store.path
-        let directoryPath = (storePath as NSString).deletingLastPathComponent
-        if !directoryPath.isEmpty {
-            try FileManager.default.createDirectory(atPath: directoryPath, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        }
+        try StoreDirectory.createParent(ofStorePath: storePath)
         let store = try WebhookStore(path: storePath)
         try ConfigReloader.loadAndSeed(path: options.configPath, store: store, logger: logger)
         let outbox = try Outbox(path: storePath)

@@ -196,9 +196,7 @@ enum WebhooksCommand {
         }
         let path = args.value("--store") ?? configuration?.store.path ?? StoreSettings().path
         do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try StoreDirectory.createParent(ofStorePath: path)
             let store = try WebhookStore(path: path)
             if let configuration {
                 let changes = try store.applyConfiguration(webhooks: configuration.webhooks,

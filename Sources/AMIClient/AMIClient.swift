@@ -50,6 +50,9 @@ public final class AMIClient: Sendable {
         public var authenticationRetryDelay: Duration
         public var requestsLiveChannels: Bool
         public var decoderLimits: AMIFrameDecoder.Limits
+        /// Sees every byte read from Asterisk, before decoding, on the reader thread (the capture
+        /// recorder writes them to a `.ami` file). Must return quickly: the reader waits for it.
+        public var rawInputObserver: (@Sendable (UnsafeRawBufferPointer) -> Void)?
 
         public init(host: String, port: UInt16 = 5038, username: String, secret: String, useMD5: Bool = false,
                     events: String = "on", keepaliveInterval: Duration = .seconds(10),
@@ -57,7 +60,8 @@ public final class AMIClient: Sendable {
                     writeTimeout: Duration = .seconds(5),
                     backoff: AMISessionStateMachine.Backoff = AMISessionStateMachine.Backoff(),
                     authenticationRetryDelay: Duration = .seconds(30), requestsLiveChannels: Bool = true,
-                    decoderLimits: AMIFrameDecoder.Limits = AMIFrameDecoder.Limits()) {
+                    decoderLimits: AMIFrameDecoder.Limits = AMIFrameDecoder.Limits(),
+                    rawInputObserver: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil) {
             self.host = host
             self.port = port
             self.username = username
@@ -72,6 +76,7 @@ public final class AMIClient: Sendable {
             self.authenticationRetryDelay = authenticationRetryDelay
             self.requestsLiveChannels = requestsLiveChannels
             self.decoderLimits = decoderLimits
+            self.rawInputObserver = rawInputObserver
         }
 
         /// The configuration with the secret replaced by `***`.
@@ -265,7 +270,9 @@ private struct ConnectionLoop {
         for _ in 0..<64 {
             switch connection.read(into: readBuffer) {
             case .data(let count):
-                decoder.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                let bytes = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
+                configuration.rawInputObserver?(bytes)
+                decoder.feed(bytes)
                 while let frame = decoder.next() {
                     if case .malformed(let diagnostic) = frame {
                         client.log.warning("AMI input skipped", ["ami.diagnostic": diagnostic.description])

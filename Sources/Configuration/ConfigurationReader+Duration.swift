@@ -7,14 +7,14 @@ extension ConfigurationReader {
     /// A duration in milliseconds within `range`, or nil (problem reported) when it is not one.
     mutating func duration(_ node: YAMLNode, _ path: String, range: ClosedRange<Int64>) -> Int64? {
         guard let scalar = scalar(node, path, expected: "a duration such as 30s") else { return nil }
-        guard let milliseconds = Self.milliseconds(scalar.value) else {
+        guard let milliseconds = DurationText.milliseconds(scalar.value) else {
             report(node.mark, path,
                    "expected a duration such as 250ms, 30s, 5m, 2h or 1d, got \(Self.describe(scalar))")
             return nil
         }
         guard range.contains(milliseconds) else {
-            report(node.mark, path, "\(scalar.value) is out of range (\(Self.formatDuration(range.lowerBound))"
-                   + "-\(Self.formatDuration(range.upperBound)))")
+            report(node.mark, path, "\(scalar.value) is out of range (\(DurationText.format(range.lowerBound))"
+                   + "-\(DurationText.format(range.upperBound)))")
             return nil
         }
         return milliseconds
@@ -55,10 +55,13 @@ extension ConfigurationReader {
         }
         return ok ? values : nil
     }
+}
 
+/// The duration syntax of the configuration file and the command line: a whole number with a unit.
+public enum DurationText {
     /// `250ms` → 250, `30s` → 30,000, `5m`, `2h`, `1d`; nil for anything else (no sign, no fraction,
     /// no spaces, no overflow).
-    static func milliseconds(_ text: String) -> Int64? {
+    public static func milliseconds(_ text: String) -> Int64? {
         let units: [(suffix: String, factor: Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000),
                                                          ("d", 86_400_000)]
         for unit in units where text.hasSuffix(unit.suffix) {
@@ -72,7 +75,7 @@ extension ConfigurationReader {
     }
 
     /// The largest unit that divides `milliseconds` exactly: 3,600,000 → `1h`.
-    static func formatDuration(_ milliseconds: Int64) -> String {
+    public static func format(_ milliseconds: Int64) -> String {
         for (suffix, factor) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)]
         where milliseconds >= factor && milliseconds % factor == 0 {
             return "\(milliseconds / factor)\(suffix)"

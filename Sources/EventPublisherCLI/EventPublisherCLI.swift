@@ -8,6 +8,7 @@ public enum EventPublisherCLI {
         usage: event-publisher <command> [options]
           run [--config PATH] [--demo]                 the daemon: AMI → events → webhooks, admin HTTP
           replay CAPTURE.ami [--config PATH] [--raw]   replay a captured AMI stream, print JSON Lines
+          record --out FILE.ami [--config PATH] [--duration 10m] [--events N]   record a PBX's AMI stream
           events [--json | --markdown]                 the event catalogue
           check-config [--config PATH]                 validate the configuration, list every problem
           webhooks list|show|add|edit|delete|enable|disable|test   manage the webhooks in the store
@@ -25,6 +26,7 @@ public enum EventPublisherCLI {
         switch command {
         case "run": exit(RunCommand.run(rest))
         case "replay": exit(ReplayCommand.run(rest))
+        case "record": exit(RecordCommand.run(rest))
         case "events": exit(EventsCommand.run(rest))
         case "check-config": exit(CheckConfigCommand.run(rest))
         case "webhooks": exit(WebhooksCommand.run(rest))

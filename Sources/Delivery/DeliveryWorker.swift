@@ -13,6 +13,8 @@ final class DeliveryMailbox: Sendable {
         var webhooksChanged = false
         /// `DispatchTime` uptime nanoseconds by which the worker must be gone.
         var stopDeadline: UInt64?
+        /// Tests only: leave at once as a crash would, storing nothing more.
+        var crash = false
     }
 
     let state = Mutex(State())
@@ -60,8 +62,13 @@ final class DeliveryWorker: @unchecked Sendable {
     private static let maxCachedBodies = 20_000
     private var lastResync: Int64 = 0
     private var lastPurge: Int64?
+    /// Finished attempts not stored yet, and what the scheduler is told once they are.
     private var reports: [DeliveryAttemptReport] = []
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
+    /// When the first of `reports` was added (`DispatchTime` uptime ns); nil when none is waiting.
+    private var batchStarted: UInt64?
+    /// Webhooks with a verdict in the batch (whose calls wait for it).
+    private var batchWebhooks: Set<Int64> = []
 
     private enum Job {
         case delivery(Attempt)
@@ -122,49 +129,84 @@ final class DeliveryWorker: @unchecked Sendable {
 
         while true {
             let now = environment.nowMilliseconds()
-            let stopDeadline = drainMailbox(now: now)
+            let (stopDeadline, crashed) = drainMailbox(now: now)
+            if crashed {  // simulated (tests): what is not stored yet is lost
+                _ = multi.abortAll()
+                mailbox.waker.withLock { $0 = nil }
+                return
+            }
             if now - lastResync >= Int64(configuration.resyncIntervalMilliseconds) { resync(now: now) }
             purgeIfDue(now: now)
             if stopDeadline == nil { dispatch(now: now) }
-            let completions = multi.performAndCollect()
-            let finishedAt = environment.nowMilliseconds()
-            for completion in completions { handle(completion, now: finishedAt) }
-            let progressed = !reports.isEmpty || !verdicts.isEmpty
-            flush(now: finishedAt)
+            // After dispatching, so that under load the slots freed by this turn's completions
+            // are taken by other calls first and the batch keeps growing (see `shouldFlush`).
+            if shouldFlush(stopping: stopDeadline != nil) {
+                flush(now: environment.nowMilliseconds())
+                if stopDeadline == nil { dispatch(now: environment.nowMilliseconds()) }
+            }
             publishGauges()
             if let stopDeadline {
-                if multi.activeCount == 0 || DispatchTime.now().uptimeNanoseconds >= stopDeadline {
+                if (multi.activeCount == 0 && reports.isEmpty && verdicts.isEmpty)
+                    || DispatchTime.now().uptimeNanoseconds >= stopDeadline
+                {
+                    flush(now: environment.nowMilliseconds())
                     shutDown()
                     return
                 }
-                multi.poll(timeoutMilliseconds: 20)
-                continue
             }
-            if progressed || !completions.isEmpty { continue }
-            multi.poll(timeoutMilliseconds: pollTimeout(now: environment.nowMilliseconds()))
+            // Returns at once when transfers were just added (libcurl's timer is due) or a socket is
+            // ready, so one turn costs one poll and one perform, as in curl-multi-post.
+            multi.poll(timeoutMilliseconds: stopDeadline == nil ? pollTimeout(now: environment.nowMilliseconds()) : 20)
+            let completions = multi.performAndCollect()
+            if !completions.isEmpty {
+                let finishedAt = environment.nowMilliseconds()
+                for completion in completions { handle(completion, now: finishedAt) }
+            }
         }
     }
 
     private func pollTimeout(now: Int64) -> Int {
         var timeout = Int64(configuration.resyncIntervalMilliseconds) - (now - lastResync)
         if let next = scheduler.nextTimer { timeout = min(timeout, next - now) }
+        if let batchStarted {
+            let age = Int64((DispatchTime.now().uptimeNanoseconds &- batchStarted) / 1_000_000)
+            timeout = min(timeout, Int64(configuration.recordBatchMaxDelayMilliseconds) - age)
+        }
         return Int(min(max(timeout, 0), 1_000))
     }
 
-    private func drainMailbox(now: Int64) -> UInt64? {
-        let (incoming, changed, deadline) = mailbox.state.withLock { state in
+    /// Whether to store the finished attempts now (see `DeliveryConfiguration.recordBatchMaxSize`).
+    private func shouldFlush(stopping: Bool) -> Bool {
+        guard let batchStarted else { return false }
+        if stopping || reports.count >= configuration.recordBatchMaxSize { return true }
+        if DispatchTime.now().uptimeNanoseconds &- batchStarted
+            >= UInt64(configuration.recordBatchMaxDelayMilliseconds) * 1_000_000 { return true }
+        guard configuration.recordBatchEarlyWhenIdle else { return false }
+        // A call waiting for this batch could use a free slot: no reason to make it wait.
+        for webhookID in batchWebhooks
+        where scheduler.hasSpareSlot(webhookID: webhookID, maxPerWebhook: configuration.maxInFlightPerWebhook,
+                                     maxTotal: configuration.maxInFlightTotal) {
+            return true
+        }
+        return false
+    }
+
+    /// Takes what the service posted; returns the stop deadline, if any, and whether to crash.
+    private func drainMailbox(now: Int64) -> (stopDeadline: UInt64?, crashed: Bool) {
+        let (incoming, changed, deadline, crash) = mailbox.state.withLock { state in
             defer {
                 state.incoming.removeAll(keepingCapacity: true)
                 state.webhooksChanged = false
             }
-            return (state.incoming, state.webhooksChanged, state.stopDeadline)
+            return (state.incoming, state.webhooksChanged, state.stopDeadline, state.crash)
         }
+        if crash { return (nil, true) }
         for (delivery, body) in incoming {
             scheduler.add(delivery, now: now)
             if let body, bodies.count < Self.maxCachedBodies { bodies[delivery.id] = body }
         }
         if changed { refreshWebhooks() }
-        return deadline
+        return (deadline, false)
     }
 
     private func refreshWebhooks() {
@@ -216,23 +258,41 @@ final class DeliveryWorker: @unchecked Sendable {
     private func dispatch(now: Int64) {
         let due = scheduler.takeDue(now: now, canSend: canSend, maxPerWebhook: configuration.maxInFlightPerWebhook,
                                     maxTotal: configuration.maxInFlightTotal)
+        guard !due.isEmpty else { return }
+        // Bodies not posted with the row (a restart backlog, retries, an overflowing cache): one
+        // read for all of them.
+        var loaded: [String: [UInt8]] = [:]
+        let missing = due.filter { bodies[$0.id] == nil }.map(\.eventID)
+        if !missing.isEmpty {
+            do {
+                loaded = try outbox.bodies(eventIDs: missing)
+            } catch {
+                logger.warning("cannot read event bodies", ["delivery.count": String(missing.count), "error": "\(error)"])
+                for delivery in due where bodies[delivery.id] == nil { scheduler.release(delivery.id, now: now) }
+                return dispatchCached(due, now: now)
+            }
+        }
         for delivery in due {
             guard let webhook = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
-            let body: [UInt8]
-            do {
-                guard let stored = try bodies[delivery.id] ?? outbox.body(eventID: delivery.eventID) else {
-                    let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
-                    attempt.startedAt = now
-                    finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
-                           status: nil, responseBody: nil, latency: 0, now: now)
-                    continue
-                }
-                body = stored
-            } catch {
-                logger.warning("cannot read an event body", ["event.id": delivery.eventID, "error": "\(error)"])
+            guard let body = bodies[delivery.id] ?? loaded[delivery.eventID] else {
+                let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
+                attempt.startedAt = now
+                finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
+                       status: nil, responseBody: nil, latency: 0, now: now)
+                continue
+            }
+            start(Attempt(delivery: delivery, webhook: webhook, body: body), now: now)
+        }
+    }
+
+    /// After a failed body read: sends what has its body in memory (the rest was released).
+    private func dispatchCached(_ due: [OutboxDelivery], now: Int64) {
+        for delivery in due {
+            guard let body = bodies[delivery.id] else { continue }
+            guard let webhook = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
@@ -377,11 +437,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private func refreshAfter401(_ attempt: Attempt, key: OAuth2TokenKey, body: String?, latency: Int, now: Int64) {
         if let token = attempt.accessToken { tokenCache.invalidate(key, accessToken: token) }
         attempt.delivery.attempts += 1
-        reports.append(DeliveryAttemptReport(
+        addToBatch(DeliveryAttemptReport(
             deliveryID: attempt.delivery.id, attempt: attempt.delivery.attempts, startedAt: attempt.startedAt,
             latencyMilliseconds: latency, statusCode: 401, responseBody: body,
             error: "HTTP 401 with a cached OAuth2 token; fetching a new token and sending again",
-            result: .failure, newState: .pending, nextAttemptAt: now))
+            result: .failure, newState: .pending, nextAttemptAt: now), webhookID: attempt.delivery.webhookID)
         counters.update { $0.count("retried") }
         attempt.refreshedAfter401 = true
         attempt.tokenFromCache = false
@@ -401,17 +461,23 @@ final class DeliveryWorker: @unchecked Sendable {
         var failureText: String?
         if case .failed(let failure) = outcome { failureText = RetryPolicy.describe(failure) }
         if !retryable, case .retry = decision { decision = .giveUp(reason: failureText ?? "not retryable") }
-        var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
-                        "delivery.id": String(delivery.id), "event.id": delivery.eventID,
-                        "delivery.attempt": String(number)]
-        if let status { metadata["delivery.status"] = String(status) }
-        if let failureText { metadata["error"] = failureText }
+        // Built only when a record is logged: a success is logged at debug level, off in production.
+        func metadata() -> [String: String] {
+            var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
+                            "delivery.id": String(delivery.id), "event.id": delivery.eventID,
+                            "delivery.attempt": String(number)]
+            if let status { metadata["delivery.status"] = String(status) }
+            if let failureText { metadata["error"] = failureText }
+            return metadata
+        }
 
+        // The slot is free for another call now; this call waits until the verdict is stored.
+        scheduler.endAttempt(delivery.id)
         func report(_ result: DeliveryAttemptResult, _ state: DeliveryState, next: Int64?, error: String?) {
-            reports.append(DeliveryAttemptReport(
+            addToBatch(DeliveryAttemptReport(
                 deliveryID: delivery.id, attempt: number, startedAt: attempt.startedAt, latencyMilliseconds: latency,
                 statusCode: status, responseBody: responseBody, error: error, result: result, newState: state,
-                nextAttemptAt: next))
+                nextAttemptAt: next), webhookID: delivery.webhookID)
         }
 
         switch decision {
@@ -419,19 +485,23 @@ final class DeliveryWorker: @unchecked Sendable {
             report(.success, .delivered, next: nil, error: nil)
             verdicts.append((delivery.id, .removed))
             counters.update { $0.count("succeeded") }
-            logger.debug("delivered", metadata)
+            if logger.level <= .debug { logger.debug("delivered", metadata()) }
             noteSuccess(attempt.webhook, now: now)
         case .retry(let at):
             report(.failure, .pending, next: at, error: failureText)
             verdicts.append((delivery.id, .retry(at: at)))
             counters.update { $0.count("retried") }
-            metadata["delivery.next_attempt_ms"] = String(at - now)
-            logger.debug("delivery failed, will retry", metadata)
+            if logger.level <= .debug {
+                var metadata = metadata()
+                metadata["delivery.next_attempt_ms"] = String(at - now)
+                logger.debug("delivery failed, will retry", metadata)
+            }
             noteFailure(attempt.webhook, now: now)
         case .giveUp(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
             counters.update { $0.count("failed") }
+            var metadata = metadata()
             metadata["error"] = reason
             logger.info("delivery given up", metadata)
             noteFailure(attempt.webhook, now: now)
@@ -441,6 +511,12 @@ final class DeliveryWorker: @unchecked Sendable {
             counters.update { $0.count("disabled") }
             disable(attempt.webhook, reason: reason, now: now)
         }
+    }
+
+    private func addToBatch(_ report: DeliveryAttemptReport, webhookID: Int64) {
+        if batchStarted == nil { batchStarted = DispatchTime.now().uptimeNanoseconds }
+        reports.append(report)
+        batchWebhooks.insert(webhookID)
     }
 
     private func noteSuccess(_ webhook: Webhook, now: Int64) {
@@ -475,9 +551,12 @@ final class DeliveryWorker: @unchecked Sendable {
         onWebhookDisabled(webhook, reason)
     }
 
-    /// Stores the attempts of this turn in one transaction, then lets the scheduler move on (in that
-    /// order, so after a crash the store never says less than what receivers already saw in order).
+    /// Stores the batch of finished attempts in one transaction, then lets the scheduler move on (in
+    /// that order, so after a crash the store never says less than what receivers already saw in
+    /// order: an attempt lost with the batch is sent again, with the same webhook-id).
     private func flush(now: Int64) {
+        batchStarted = nil
+        batchWebhooks.removeAll(keepingCapacity: true)
         if !reports.isEmpty {
             do {
                 try outbox.record(reports, nowMilliseconds: now)

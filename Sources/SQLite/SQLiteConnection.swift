@@ -13,6 +13,8 @@ import Glibc
 public final class SQLiteConnection {
     public let path: String
     let handle: OpaquePointer
+    /// Statements kept prepared by `cached(_:)`, by SQL text.
+    private var statementCache: [String: SQLiteStatement] = [:]
 
     /// Opens (creating when missing) the database at `path`. `":memory:"` opens a private in-memory one.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
@@ -32,7 +34,10 @@ public final class SQLiteConnection {
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statementCache.removeAll()  // finalized before the close
+        sqlite3_close_v2(handle)
+    }
 
     /// Creates the file with mode 0600 before SQLite does, since SQLite would use 0644.
     private static func createPrivateFileIfMissing(_ path: String) throws(SQLiteError) {
@@ -80,6 +85,17 @@ public final class SQLiteConnection {
         try SQLiteStatement(connection: self, sql: sql)
     }
 
+    /// A prepared statement for `sql` that stays prepared for the connection's lifetime: hot paths
+    /// (the delivery worker's attempt log, the outbox inserts) run the same few statements thousands
+    /// of times a second, and parsing and planning them again each time cost more than running them.
+    /// Bind before each use (`bind` resets it); do not keep it beyond the caller's critical section.
+    public func cached(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = statementCache[sql] { return statement }
+        let statement = try SQLiteStatement(connection: self, sql: sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
     /// Row id of the last successful INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     /// Rows changed by the last INSERT/UPDATE/DELETE.
@@ -99,10 +115,10 @@ public final class SQLiteConnection {
     /// Nested calls join the outer transaction (SAVEPOINTs are not needed here).
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try body() }
-        try execute("BEGIN \(kind.rawValue)")
+        try cached(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try cached("COMMIT").run()
             return result
         } catch {
             if isInTransaction { try? execute("ROLLBACK") }

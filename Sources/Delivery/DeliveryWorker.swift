@@ -48,6 +48,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private let destinations: DestinationChecker
 
     private var scheduler = DeliveryScheduler()
+    /// Finished delivery transfers by URL, reused for the next attempt (see `CurlTransfer.reuse`).
+    private var idleTransfers: [String: [CurlTransfer]] = [:]
+    private var idleTransferCount = 0
+    /// The only response header the worker reads (`Retry-After`).
+    private static let keptResponseHeaders = ["retry-after"]
     private var tokenCache = OAuth2TokenCache()
     private var jobs: [Int: Job] = [:]
     private var nextTag = 1
@@ -343,9 +348,13 @@ final class DeliveryWorker: @unchecked Sendable {
         do {
             var curlRequest = try request.curlRequest(limits: configuration.limits)
             curlRequest.resolveEntries = attempt.resolveEntries
-            let transfer = try CurlTransfer(request: curlRequest)
+            curlRequest.keptResponseHeaders = Self.keptResponseHeaders
+            let transfer = try reusableTransfer(for: curlRequest)
             transfer.tag = nextTag
-            if let error = multi.add(transfer) { throw error }
+            if let error = multi.add(transfer) {
+                recycle(transfer)
+                throw error
+            }
             jobs[nextTag] = .delivery(attempt)
             nextTag += 1
         } catch let error as DeliveryRequestError {
@@ -354,6 +363,27 @@ final class DeliveryWorker: @unchecked Sendable {
         } catch {
             finish(attempt, outcome: .failed(.network("\(error)")), status: nil, responseBody: nil, latency: 0, now: now)
         }
+    }
+
+    /// A finished transfer to the same URL made ready for `request`, else a new one.
+    private func reusableTransfer(for request: CurlRequest) throws(CurlError) -> CurlTransfer {
+        if let transfer = idleTransfers[request.url]?.popLast() {
+            idleTransferCount -= 1
+            do {
+                try transfer.reuse(for: request)
+                return transfer
+            } catch {
+                // Not configurable any more: let it go and start from a fresh handle.
+            }
+        }
+        return try CurlTransfer(request: request)
+    }
+
+    /// Keeps a finished delivery transfer for the next attempt to the same URL (bounded).
+    private func recycle(_ transfer: CurlTransfer) {
+        guard idleTransferCount < max(64, configuration.maxInFlightPerWebhook) else { return }
+        idleTransfers[transfer.request.url, default: []].append(transfer)
+        idleTransferCount += 1
     }
 
     private func requestToken(_ key: OAuth2TokenKey, auth: WebhookAuth, now: Int64) {
@@ -403,6 +433,7 @@ final class DeliveryWorker: @unchecked Sendable {
             tokenArrived(key, OAuth2Grant.token(from: completion.result, tokenURL: tokenURL, nowMilliseconds: now),
                          now: now)
         case .delivery(let attempt):
+            defer { recycle(completion.transfer) }
             switch completion.result {
             case .success(let response):
                 let latency = Int(response.totalMicroseconds / 1000)

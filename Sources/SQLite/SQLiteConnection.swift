@@ -15,6 +15,8 @@ public final class SQLiteConnection {
     let handle: OpaquePointer
     /// Statements kept prepared by `cached(_:)`, by SQL text.
     private var statementCache: [String: SQLiteStatement] = [:]
+    /// Keeps the closure given to `setWALHook` alive for as long as SQLite may call it.
+    private var walHook: WALHookBox?
 
     /// Opens (creating when missing) the database at `path`. `":memory:"` opens a private in-memory one.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
@@ -96,6 +98,18 @@ public final class SQLiteConnection {
         return statement
     }
 
+    /// Replaces SQLite's automatic checkpoint on this connection: `hook` is called after every
+    /// commit with the number of pages in the WAL, and checkpointing is its business.
+    func setWALHook(_ hook: @escaping (Int32) -> Void) {
+        let box = WALHookBox(hook)
+        walHook = box
+        sqlite3_wal_hook(handle, { context, _, _, pages in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALHookBox>.fromOpaque(context).takeUnretainedValue().hook(pages)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
     /// Row id of the last successful INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     /// Rows changed by the last INSERT/UPDATE/DELETE.
@@ -130,4 +144,10 @@ public final class SQLiteConnection {
         SQLiteError(code: code, extendedCode: sqlite3_extended_errcode(handle),
                     message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
+}
+
+/// The closure behind `sqlite3_wal_hook`'s context pointer.
+final class WALHookBox {
+    let hook: (Int32) -> Void
+    init(_ hook: @escaping (Int32) -> Void) { self.hook = hook }
 }

@@ -17,9 +17,10 @@ public final class Outbox: Sendable {
         try SQLiteMigrator(Self.migrations).migrate(database)
     }
 
-    /// Opens its own connection to the database file at `path`.
+    /// Opens its own connection to the database file at `path`, with WAL checkpoints on a thread of
+    /// their own so that no enqueue or attempt record waits for one.
     public convenience init(path: String) throws {
-        try self.init(database: SQLiteDatabase(path: path))
+        try self.init(database: SQLiteDatabase(path: path, checkpointInBackground: true))
     }
 
     // MARK: Enqueue and resume

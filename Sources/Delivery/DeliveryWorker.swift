@@ -72,6 +72,8 @@ final class DeliveryWorker: @unchecked Sendable {
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
     /// When the first of `reports` was added (`DispatchTime` uptime ns); nil when none is waiting.
     private var batchStarted: UInt64?
+    /// The `/metrics` outcome of each attempt in the batch, counted once it is stored.
+    private var batchOutcomes: [String] = []
     /// Webhooks with a verdict in the batch (whose calls wait for it).
     private var batchWebhooks: Set<Int64> = []
 
@@ -473,7 +475,7 @@ final class DeliveryWorker: @unchecked Sendable {
             latencyMilliseconds: latency, statusCode: 401, responseBody: body,
             error: "HTTP 401 with a cached OAuth2 token; fetching a new token and sending again",
             result: .failure, newState: .pending, nextAttemptAt: now), webhookID: attempt.delivery.webhookID)
-        counters.update { $0.count("retried") }
+        batchOutcomes.append("retried")
         attempt.refreshedAfter401 = true
         attempt.tokenFromCache = false
         attempt.accessToken = nil
@@ -487,8 +489,11 @@ final class DeliveryWorker: @unchecked Sendable {
                         latency: Int, now: Int64, retryable: Bool = true) {
         let delivery = attempt.delivery
         let number = delivery.attempts + 1
+        // Jitter only spreads retries; a success needs no random number.
+        let jitter: Double
+        if case .delivered = outcome { jitter = 0 } else { jitter = environment.random() }
         var decision = configuration.policy.decision(afterAttempt: number, outcome: outcome, nowMilliseconds: now,
-                                                     jitter: environment.random(), manual: delivery.isManual)
+                                                     jitter: jitter, manual: delivery.isManual)
         var failureText: String?
         if case .failed(let failure) = outcome { failureText = RetryPolicy.describe(failure) }
         if !retryable, case .retry = decision { decision = .giveUp(reason: failureText ?? "not retryable") }
@@ -515,13 +520,13 @@ final class DeliveryWorker: @unchecked Sendable {
         case .done:
             report(.success, .delivered, next: nil, error: nil)
             verdicts.append((delivery.id, .removed))
-            counters.update { $0.count("succeeded") }
+            batchOutcomes.append("succeeded")
             if logger.level <= .debug { logger.debug("delivered", metadata()) }
             noteSuccess(attempt.webhook, now: now)
         case .retry(let at):
             report(.failure, .pending, next: at, error: failureText)
             verdicts.append((delivery.id, .retry(at: at)))
-            counters.update { $0.count("retried") }
+            batchOutcomes.append("retried")
             if logger.level <= .debug {
                 var metadata = metadata()
                 metadata["delivery.next_attempt_ms"] = String(at - now)
@@ -531,7 +536,7 @@ final class DeliveryWorker: @unchecked Sendable {
         case .giveUp(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
-            counters.update { $0.count("failed") }
+            batchOutcomes.append("failed")
             var metadata = metadata()
             metadata["error"] = reason
             logger.info("delivery given up", metadata)
@@ -539,7 +544,7 @@ final class DeliveryWorker: @unchecked Sendable {
         case .disableWebhook(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
-            counters.update { $0.count("disabled") }
+            batchOutcomes.append("disabled")
             disable(attempt.webhook, reason: reason, now: now)
         }
     }
@@ -595,6 +600,13 @@ final class DeliveryWorker: @unchecked Sendable {
                 logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
             }
             reports.removeAll(keepingCapacity: true)
+        }
+        if !batchOutcomes.isEmpty {
+            // Counted once stored, so `/metrics` (and the benchmark) never runs ahead of the store.
+            counters.update { metrics in
+                for outcome in batchOutcomes { metrics.count(outcome) }
+            }
+            batchOutcomes.removeAll(keepingCapacity: true)
         }
         for (id, verdict) in verdicts {
             scheduler.complete(id, verdict, now: now)

@@ -72,6 +72,9 @@ final class DeliveryWorker: @unchecked Sendable {
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
     /// When the first of `reports` was added (`DispatchTime` uptime ns); nil when none is waiting.
     private var batchStarted: UInt64?
+    /// The batch the recorder is storing: what to apply once it is stored.
+    private var storing: (verdicts: [(Int64, DeliveryScheduler.Verdict)], outcomes: [String])?
+    private let recorder: DeliveryRecorder
     /// The `/metrics` outcome of each attempt in the batch, counted once it is stored.
     private var batchOutcomes: [String] = []
     /// Webhooks with a verdict in the batch (whose calls wait for it).
@@ -115,6 +118,7 @@ final class DeliveryWorker: @unchecked Sendable {
         self.mailbox = mailbox
         self.counters = counters
         self.multi = CurlMulti(maxCachedConnections: max(64, configuration.maxInFlightTotal))
+        self.recorder = DeliveryRecorder(outbox: outbox, logger: logger, onFinished: { [mailbox] in mailbox.wake() })
         self.destinations = DestinationChecker(policy: configuration.destinationPolicy)
         mailbox.waker.withLock { $0 = multi.waker }
     }
@@ -134,35 +138,36 @@ final class DeliveryWorker: @unchecked Sendable {
         lastResync = start
         logger.info("delivery worker started", ["delivery.pending": String(scheduler.count)])
 
+        recorder.start()
         while true {
             let now = environment.nowMilliseconds()
             let (stopDeadline, crashed) = drainMailbox(now: now)
             if crashed {  // simulated (tests): what is not stored yet is lost
                 _ = multi.abortAll()
+                recorder.stop()
                 mailbox.waker.withLock { $0 = nil }
                 return
             }
             if now - lastResync >= Int64(configuration.resyncIntervalMilliseconds) { resync(now: now) }
             purgeIfDue(now: now)
+            takeStoredBatch(now: now)
             if stopDeadline == nil { dispatch(now: now) }
             // After dispatching, so that under load the slots freed by this turn's completions
             // are taken by other calls first and the batch keeps growing (see `shouldFlush`).
-            if shouldFlush(stopping: stopDeadline != nil) {
-                flush(now: environment.nowMilliseconds())
-                if stopDeadline == nil { dispatch(now: environment.nowMilliseconds()) }
-            }
+            if storing == nil && shouldFlush(stopping: stopDeadline != nil) { handOverBatch(now: now) }
             publishGauges()
             if let stopDeadline {
-                if (multi.activeCount == 0 && reports.isEmpty && verdicts.isEmpty)
+                if (multi.activeCount == 0 && reports.isEmpty && storing == nil)
                     || DispatchTime.now().uptimeNanoseconds >= stopDeadline
                 {
-                    flush(now: environment.nowMilliseconds())
+                    storeRemainingAndStop(now: environment.nowMilliseconds())
                     shutDown()
                     return
                 }
             }
-            // Returns at once when transfers were just added (libcurl's timer is due) or a socket is
-            // ready, so one turn costs one poll and one perform, as in curl-multi-post.
+            // Returns at once when transfers were just added (libcurl's timer is due), a socket is
+            // ready or the recorder finished a batch, so one turn costs one poll and one perform,
+            // as in curl-multi-post.
             multi.poll(timeoutMilliseconds: stopDeadline == nil ? pollTimeout(now: environment.nowMilliseconds()) : 20)
             let completions = multi.performAndCollect()
             if !completions.isEmpty {
@@ -175,7 +180,7 @@ final class DeliveryWorker: @unchecked Sendable {
     private func pollTimeout(now: Int64) -> Int {
         var timeout = Int64(configuration.resyncIntervalMilliseconds) - (now - lastResync)
         if let next = scheduler.nextTimer { timeout = min(timeout, next - now) }
-        if let batchStarted {
+        if let batchStarted, storing == nil {  // while a batch is being stored, its end wakes us
             let age = Int64((DispatchTime.now().uptimeNanoseconds &- batchStarted) / 1_000_000)
             timeout = min(timeout, Int64(configuration.recordBatchMaxDelayMilliseconds) - age)
         }
@@ -587,32 +592,57 @@ final class DeliveryWorker: @unchecked Sendable {
         onWebhookDisabled(webhook, reason)
     }
 
-    /// Stores the batch of finished attempts in one transaction, then lets the scheduler move on (in
-    /// that order, so after a crash the store never says less than what receivers already saw in
-    /// order: an attempt lost with the batch is sent again, with the same webhook-id).
-    private func flush(now: Int64) {
+    /// Hands the batch of finished attempts to the recorder (one transaction). The scheduler moves
+    /// the calls in it on only once it is stored (`takeStoredBatch`), so after a crash the store
+    /// never says less than what receivers already saw in order: an attempt lost with its batch is
+    /// sent again, with the same webhook-id.
+    private func handOverBatch(now: Int64) {
+        storing = (verdicts, batchOutcomes)
+        recorder.store(reports, nowMilliseconds: now)
+        reports.removeAll(keepingCapacity: true)
+        verdicts.removeAll(keepingCapacity: true)
+        batchOutcomes.removeAll(keepingCapacity: true)
         batchStarted = nil
         batchWebhooks.removeAll(keepingCapacity: true)
-        if !reports.isEmpty {
-            do {
-                try outbox.record(reports, nowMilliseconds: now)
-            } catch {
-                logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
-            }
-            reports.removeAll(keepingCapacity: true)
-        }
-        if !batchOutcomes.isEmpty {
+    }
+
+    /// Once the recorder has stored the batch handed over: counts its outcomes and lets its calls go on.
+    private func takeStoredBatch(now: Int64) {
+        guard let batch = storing, recorder.takeFinished() else { return }
+        storing = nil
+        apply(batch, now: now)
+    }
+
+    private func apply(_ batch: (verdicts: [(Int64, DeliveryScheduler.Verdict)], outcomes: [String]), now: Int64) {
+        if !batch.outcomes.isEmpty {
             // Counted once stored, so `/metrics` (and the benchmark) never runs ahead of the store.
             counters.update { metrics in
-                for outcome in batchOutcomes { metrics.count(outcome) }
+                for outcome in batch.outcomes { metrics.count(outcome) }
             }
-            batchOutcomes.removeAll(keepingCapacity: true)
         }
-        for (id, verdict) in verdicts {
+        for (id, verdict) in batch.verdicts {
             scheduler.complete(id, verdict, now: now)
             if case .removed = verdict { bodies[id] = nil }
         }
-        verdicts.removeAll(keepingCapacity: true)
+    }
+
+    /// At stop: waits for the batch being stored, then stores what is left on this thread.
+    private func storeRemainingAndStop(now: Int64) {
+        recorder.stop()
+        if let batch = storing {
+            storing = nil
+            apply(batch, now: now)
+        }
+        guard !reports.isEmpty || !verdicts.isEmpty else { return }
+        do {
+            try outbox.record(reports, nowMilliseconds: now)
+        } catch {
+            logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
+        }
+        apply((verdicts, batchOutcomes), now: now)
+        reports.removeAll()
+        verdicts.removeAll()
+        batchOutcomes.removeAll()
     }
 
     private func publishGauges() {

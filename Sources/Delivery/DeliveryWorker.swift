@@ -73,10 +73,8 @@ final class DeliveryWorker: @unchecked Sendable {
     /// When the first of `reports` was added (`DispatchTime` uptime ns); nil when none is waiting.
     private var batchStarted: UInt64?
     /// The batch the recorder is storing: what to apply once it is stored.
-    private var storing: (verdicts: [(Int64, DeliveryScheduler.Verdict)], outcomes: [String])?
+    private var storing: [(Int64, DeliveryScheduler.Verdict)]?
     private let recorder: DeliveryRecorder
-    /// The `/metrics` outcome of each attempt in the batch, counted once it is stored.
-    private var batchOutcomes: [String] = []
     /// Webhooks with a verdict in the batch (whose calls wait for it).
     private var batchWebhooks: Set<Int64> = []
 
@@ -480,7 +478,7 @@ final class DeliveryWorker: @unchecked Sendable {
             latencyMilliseconds: latency, statusCode: 401, responseBody: body,
             error: "HTTP 401 with a cached OAuth2 token; fetching a new token and sending again",
             result: .failure, newState: .pending, nextAttemptAt: now), webhookID: attempt.delivery.webhookID)
-        batchOutcomes.append("retried")
+        counters.update { $0.count("retried") }
         attempt.refreshedAfter401 = true
         attempt.tokenFromCache = false
         attempt.accessToken = nil
@@ -525,13 +523,13 @@ final class DeliveryWorker: @unchecked Sendable {
         case .done:
             report(.success, .delivered, next: nil, error: nil)
             verdicts.append((delivery.id, .removed))
-            batchOutcomes.append("succeeded")
+            counters.update { $0.count("succeeded") }
             if logger.level <= .debug { logger.debug("delivered", metadata()) }
             noteSuccess(attempt.webhook, now: now)
         case .retry(let at):
             report(.failure, .pending, next: at, error: failureText)
             verdicts.append((delivery.id, .retry(at: at)))
-            batchOutcomes.append("retried")
+            counters.update { $0.count("retried") }
             if logger.level <= .debug {
                 var metadata = metadata()
                 metadata["delivery.next_attempt_ms"] = String(at - now)
@@ -541,7 +539,7 @@ final class DeliveryWorker: @unchecked Sendable {
         case .giveUp(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
-            batchOutcomes.append("failed")
+            counters.update { $0.count("failed") }
             var metadata = metadata()
             metadata["error"] = reason
             logger.info("delivery given up", metadata)
@@ -549,7 +547,7 @@ final class DeliveryWorker: @unchecked Sendable {
         case .disableWebhook(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
-            batchOutcomes.append("disabled")
+            counters.update { $0.count("disabled") }
             disable(attempt.webhook, reason: reason, now: now)
         }
     }
@@ -597,30 +595,23 @@ final class DeliveryWorker: @unchecked Sendable {
     /// never says less than what receivers already saw in order: an attempt lost with its batch is
     /// sent again, with the same webhook-id.
     private func handOverBatch(now: Int64) {
-        storing = (verdicts, batchOutcomes)
+        storing = verdicts
         recorder.store(reports, nowMilliseconds: now)
         reports.removeAll(keepingCapacity: true)
         verdicts.removeAll(keepingCapacity: true)
-        batchOutcomes.removeAll(keepingCapacity: true)
         batchStarted = nil
         batchWebhooks.removeAll(keepingCapacity: true)
     }
 
-    /// Once the recorder has stored the batch handed over: counts its outcomes and lets its calls go on.
+    /// Once the recorder has stored the batch handed over: lets its calls go on.
     private func takeStoredBatch(now: Int64) {
         guard let batch = storing, recorder.takeFinished() else { return }
         storing = nil
         apply(batch, now: now)
     }
 
-    private func apply(_ batch: (verdicts: [(Int64, DeliveryScheduler.Verdict)], outcomes: [String]), now: Int64) {
-        if !batch.outcomes.isEmpty {
-            // Counted once stored, so `/metrics` (and the benchmark) never runs ahead of the store.
-            counters.update { metrics in
-                for outcome in batch.outcomes { metrics.count(outcome) }
-            }
-        }
-        for (id, verdict) in batch.verdicts {
+    private func apply(_ verdicts: [(Int64, DeliveryScheduler.Verdict)], now: Int64) {
+        for (id, verdict) in verdicts {
             scheduler.complete(id, verdict, now: now)
             if case .removed = verdict { bodies[id] = nil }
         }
@@ -639,10 +630,9 @@ final class DeliveryWorker: @unchecked Sendable {
         } catch {
             logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
         }
-        apply((verdicts, batchOutcomes), now: now)
+        apply(verdicts, now: now)
         reports.removeAll()
         verdicts.removeAll()
-        batchOutcomes.removeAll()
     }
 
     private func publishGauges() {

@@ -20,6 +20,7 @@ public final class SQLiteConnection {
 
     /// Opens (creating when missing) the database at `path`. `":memory:"` opens a private in-memory one.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        _ = Self.globalConfiguration
         if path != ":memory:" { try Self.createPrivateFileIfMissing(path) }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -40,6 +41,16 @@ public final class SQLiteConnection {
         statementCache.removeAll()  // finalized before the close
         sqlite3_close_v2(handle)
     }
+
+    /// Process-wide settings, applied once before the first connection opens (a lazily initialised
+    /// global runs exactly once): no memory statistics. The system SQLite is built with them on and
+    /// without lookaside memory, so every one of its many small allocations took a global mutex to
+    /// update counters nobody reads. Off, the outbox's statements cost 6–9 % less (the outbox schema
+    /// through Python's `sqlite3` on the same library: 16.4 → 15.5 µs per enqueued event, 11.6 →
+    /// 10.5 µs per recorded attempt).
+    private static let globalConfiguration: Void = {
+        _ = csqlite_disable_memstatus()
+    }()
 
     /// Creates the file with mode 0600 before SQLite does, since SQLite would use 0644.
     private static func createPrivateFileIfMissing(_ path: String) throws(SQLiteError) {

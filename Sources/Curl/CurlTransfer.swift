@@ -147,23 +147,20 @@ public final class CurlTransfer {
             set(cs_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, bodyBuffer))
             if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
         }
-        if let headerList {
-            curl_slist_free_all(headerList)
-            self.headerList = nil
-        }
+        // The new list is complete and set before the old one is freed: the handle never points
+        // at freed memory, even when building the new one fails.
         // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
-        for line in request.headerLines {
-            try appendHeader(line)
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in request.headerLines + ["Expect:"] {
+            guard let appended = curl_slist_append(list, line) else {
+                if let list { curl_slist_free_all(list) }
+                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
+            }
+            list = appended
         }
-        try appendHeader("Expect:")
-        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
-    }
-
-    private func appendHeader(_ line: String) throws(CurlError) {
-        guard let appended = curl_slist_append(headerList, line) else {
-            throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
-        }
-        headerList = appended
+        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = list
     }
 
     /// Runs the transfer on the calling thread (blocking). The multi interface is for everything else.

@@ -20,6 +20,10 @@ public struct CurlRequest: Sendable {
     /// `CURLOPT_RESOLVE` entries (`host:port:address[,address…]`) pinning host names to addresses
     /// already checked by the caller (the destination policy); empty = ordinary DNS.
     public var resolveEntries: [String] = []
+    /// Response header fields to keep (lower-case names); nil keeps every field. The delivery worker
+    /// needs only `retry-after`, and turning each header line of every response into strings cost
+    /// more than the rest of reading the response.
+    public var keptResponseHeaders: [String]?
 
     public init(method: String = "POST", url: String, headerLines: [String] = [], body: [UInt8] = [],
                 connectTimeoutMilliseconds: Int = 5_000, totalTimeoutMilliseconds: Int = 15_000,
@@ -39,7 +43,8 @@ public struct CurlRequest: Sendable {
 /// What came back: status, headers (names lower-cased), the first `maxResponseBytes` of the body.
 public struct CurlResponse: Sendable, Hashable {
     public var status: Int
-    /// Response header fields of the final response, names lower-cased, in arrival order.
+    /// Response header fields of the final response, names lower-cased, in arrival order (only
+    /// those of `CurlRequest.keptResponseHeaders` when it is set).
     public var headers: [CurlHeaderField]
     public var body: [UInt8]
     /// True when the body was longer than `maxResponseBytes` and was cut.

@@ -9,7 +9,7 @@ import CShims
 /// no redirects (`CURLOPT_FOLLOWLOCATION` 0), TLS verification on, `CURLOPT_NOSIGNAL` for threads,
 /// HTTP/2 over TLS when offered (`CURL_HTTP_VERSION_2TLS`), only `http`/`https` (`CURLOPT_PROTOCOLS_STR`).
 public final class CurlTransfer {
-    public let request: CurlRequest
+    public private(set) var request: CurlRequest
     /// Free for the owner (the delivery worker keeps its job id here).
     public var tag: Int = 0
 
@@ -17,10 +17,16 @@ public final class CurlTransfer {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The request body as libcurl reads it (`CURLOPT_POSTFIELDS`, not copied again by libcurl);
+    /// kept across `reuse` and grown when needed.
+    private var bodyBuffer: UnsafeMutableRawPointer?
+    private var bodyCapacity = 0
     fileprivate var responseBody: [UInt8] = []
     fileprivate var responseHeaders: [CurlHeaderField] = []
     fileprivate var bodyTruncated = false
-    fileprivate let maxResponseBytes: Int
+    fileprivate var maxResponseBytes: Int
+    /// `request.keptResponseHeaders` as bytes, for matching header lines without making strings.
+    fileprivate var keptHeaderNames: [[UInt8]]?
 
     public init(request: CurlRequest) throws(CurlError) {
         CurlGlobal.ensureInitialized()
@@ -32,6 +38,7 @@ public final class CurlTransfer {
         self.maxResponseBytes = max(0, request.maxResponseBytes)
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
         try configure()
     }
 
@@ -40,6 +47,47 @@ public final class CurlTransfer {
         if let headerList { curl_slist_free_all(headerList) }
         if let resolveList { curl_slist_free_all(resolveList) }
         errorBuffer.deallocate()
+        bodyBuffer?.deallocate()
+    }
+
+    /// Makes the finished transfer ready for `request` (never while it is in a `CurlMulti`).
+    ///
+    /// A new easy handle per attempt cost more than the HTTP exchange on a kept-alive connection
+    /// (allocating and clearing libcurl's per-handle state, setting every option, freeing it all).
+    /// When only the body and the header lines change (the next delivery to the same webhook) only
+    /// those are set; otherwise the handle is reset (`curl_easy_reset`) and configured afresh.
+    /// Either way the connection cache of the multi handle is untouched.
+    public func reuse(for request: CurlRequest) throws(CurlError) {
+        let sameEndpoint = Self.sameEndpoint(self.request, request)
+        if request.keptResponseHeaders != self.request.keptResponseHeaders {
+            keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
+        }
+        self.request = request
+        responseBody.removeAll(keepingCapacity: true)
+        responseHeaders.removeAll(keepingCapacity: true)
+        bodyTruncated = false
+        maxResponseBytes = max(0, request.maxResponseBytes)
+        errorBuffer[0] = 0
+        tag = 0
+        if sameEndpoint {
+            var code = CURLE_OK
+            try setBodyAndHeaders(&code)
+            if code != CURLE_OK { throw makeError(code) }
+        } else {
+            curl_easy_reset(handle)
+            if let resolveList {
+                curl_slist_free_all(resolveList)
+                self.resolveList = nil
+            }
+            try configure()
+        }
+    }
+
+    /// Whether two requests differ only in body and header lines.
+    private static func sameEndpoint(_ a: CurlRequest, _ b: CurlRequest) -> Bool {
+        a.url == b.url && a.method == b.method && a.connectTimeoutMilliseconds == b.connectTimeoutMilliseconds
+            && a.totalTimeoutMilliseconds == b.totalTimeoutMilliseconds && a.allowHTTP2 == b.allowHTTP2
+            && a.verifyTLS == b.verifyTLS && a.resolveEntries == b.resolveEntries
     }
 
     private func configure() throws(CurlError) {
@@ -59,29 +107,12 @@ public final class CurlTransfer {
                                 request.allowHTTP2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1))
         set(cs_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMilliseconds)))
         set(cs_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, request.totalTimeoutMilliseconds)))
-        if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
-            set(cs_easy_setopt_long(handle, CURLOPT_POST, 1))
-            // Size first, then COPYPOSTFIELDS copies exactly that many bytes (the body may contain NUL).
-            set(cs_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
-            var body = request.body
-            if body.isEmpty { body = [0] }  // a valid pointer for an empty body; size 0 is what counts
-            body.withUnsafeMutableBytes { raw in
-                set(cs_easy_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
-            }
-            if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
-        } else if request.method == "GET" {
+        if request.method == "GET" {
             set(cs_easy_setopt_long(handle, CURLOPT_HTTPGET, 1))
-        } else {
+        } else if request.method != "POST" && request.method != "PUT" && request.method != "PATCH" {
             set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method))
         }
-        // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
-        for line in request.headerLines + ["Expect:"] {
-            guard let appended = curl_slist_append(headerList, line) else {
-                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
-            }
-            headerList = appended
-        }
-        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        try setBodyAndHeaders(&code)
         if !request.resolveEntries.isEmpty {
             for entry in request.resolveEntries {
                 guard let appended = curl_slist_append(resolveList, entry) else {
@@ -96,6 +127,40 @@ public final class CurlTransfer {
         set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
         set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
         if code != CURLE_OK { throw makeError(code) }
+    }
+
+    /// The options that change from one request to the next: the body and the header list.
+    private func setBodyAndHeaders(_ code: inout CURLcode) throws(CurlError) {
+        func set(_ result: CURLcode) { if code == CURLE_OK { code = result } }
+        if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
+            let body = request.body
+            if bodyCapacity < max(1, body.count) {
+                bodyBuffer?.deallocate()
+                bodyCapacity = max(1, body.count, bodyCapacity * 2)
+                bodyBuffer = .allocate(byteCount: bodyCapacity, alignment: 1)
+            }
+            body.withUnsafeBytes { raw in
+                if let base = raw.baseAddress, raw.count > 0 { bodyBuffer!.copyMemory(from: base, byteCount: raw.count) }
+            }
+            // Size first, then the pointer (the body may contain NUL); libcurl reads it in place.
+            set(cs_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            set(cs_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, bodyBuffer))
+            if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
+        }
+        // The new list is complete and set before the old one is freed: the handle never points
+        // at freed memory, even when building the new one fails.
+        // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in request.headerLines + ["Expect:"] {
+            guard let appended = curl_slist_append(list, line) else {
+                if let list { curl_slist_free_all(list) }
+                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
+            }
+            list = appended
+        }
+        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = list
     }
 
     /// Runs the transfer on the calling thread (blocking). The multi interface is for everything else.
@@ -170,17 +235,30 @@ public final class CurlTransfer {
     }
 
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        // "HTTP/": a new response (after 100 Continue or an auth round): keep the last one's fields.
+        if bytes.count >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2F {
+            responseHeaders.removeAll()
+            return
+        }
+        if let keptHeaderNames, !keptHeaderNames.contains(where: { Self.isField($0, of: bytes) }) { return }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
         let line = String(decoding: bytes[..<end], as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
-            responseHeaders.removeAll()  // a new response (after 100 Continue or an auth round): keep the last
-            return
-        }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingSpaces()
         responseHeaders.append(CurlHeaderField(name: name, value: value))
+    }
+
+    /// Whether the header line is a field named `name` (lower-case bytes), compared without case.
+    private static func isField(_ name: [UInt8], of line: UnsafeRawBufferPointer) -> Bool {
+        guard line.count > name.count, line[name.count] == 0x3A else { return false }
+        for index in name.indices {
+            var byte = line[index]
+            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+            if byte != name[index] { return false }
+        }
+        return true
     }
 }
 

@@ -25,6 +25,15 @@ public struct DeliveryConfiguration: Sendable {
     /// before sending (see ``DestinationChecker``); refused deliveries fail without retries.
     /// Off (``DestinationPolicy/permissive``) by default.
     public var destinationPolicy: DestinationPolicy = .permissive
+    /// Finished attempts are stored in one transaction per batch. A batch is written at once when
+    /// a call waiting for it could send (a slot is free: light load, so no latency is added);
+    /// under load, when it holds `recordBatchMaxSize` attempts or its oldest is
+    /// `recordBatchMaxDelayMilliseconds` old. Until then the calls in it wait (their next event
+    /// must not go before the store says the previous one is done), while other calls use the slots.
+    public var recordBatchMaxSize: Int = 256
+    public var recordBatchMaxDelayMilliseconds: Int = 5
+    /// Tests only: write a batch only when full, old or at stop (to hold attempts unrecorded).
+    var recordBatchEarlyWhenIdle = true
 
     public init(policy: RetryPolicy = .standard, limits: DeliveryLimits = DeliveryLimits(),
                 maxInFlightPerWebhook: Int = 16, maxInFlightTotal: Int = 1024,

@@ -10,12 +10,18 @@ import Storage
 ///
 /// ## Inputs and outputs
 /// `add` (new, resumed or redelivered rows), `takeDue` (marks heads in flight and returns them),
-/// `complete` (an attempt's verdict: `.removed` or `.retry(at:)`), `release` (abandoned attempt).
+/// `endAttempt` (the HTTP exchange is over, its verdict not stored yet), `complete` (the verdict is
+/// stored: `.removed` or `.retry(at:)`), `release` (abandoned attempt).
+///
+/// A lane stays blocked from `takeDue` until `complete`, but its *slot* (what the in-flight limits
+/// count: a connection) is given back at `endAttempt`. The worker stores verdicts in batches, so
+/// between the two the slot already carries another call's event while this call's next event
+/// waits for the store to say the previous one is done (per-call order survives a crash).
 ///
 /// ## Invariants
 /// - A lane's in-flight delivery is always `entries[0]`; new entries never go before it.
 /// - Every delivery id is in `laneOf` exactly while it is in some lane.
-/// - Per webhook at most `maxPerWebhook` heads are in flight.
+/// - Per webhook at most `maxPerWebhook` attempts hold a slot.
 ///
 /// No clock, no I/O: times are passed in (Unix milliseconds); confined to the worker thread.
 struct DeliveryScheduler {
@@ -28,7 +34,10 @@ struct DeliveryScheduler {
     /// A class, so updating a lane in the dictionary never copies its entries (copy-on-write).
     final class Lane {
         var entries: [OutboxDelivery] = []
+        /// The head was taken; the lane waits for its verdict (`complete`) or `release`.
         var headInFlight = false
+        /// The head's attempt still counts against the in-flight limits (until `endAttempt`).
+        var holdsSlot = false
         var isReady = false
         /// The due time of the timer entry that is current for this lane.
         var timerDue: Int64?
@@ -45,6 +54,7 @@ struct DeliveryScheduler {
     private var laneOf: [Int64: LaneKey] = [:]
     private var timers = MinHeap<TimerEntry>()
     private var ready: [Int64: FIFO<LaneKey>] = [:]
+    /// Attempts holding a slot, per webhook and in all.
     private(set) var inFlightByWebhook: [Int64: Int] = [:]
     private(set) var inFlightCount = 0
     /// Pending deliveries that already failed at least once.
@@ -115,6 +125,7 @@ struct DeliveryScheduler {
                     continue
                 }
                 lane.headInFlight = true
+                lane.holdsSlot = true
                 inFlightByWebhook[webhookID, default: 0] += 1
                 inFlightCount += 1
                 taken.append(head)
@@ -124,11 +135,19 @@ struct DeliveryScheduler {
         return taken
     }
 
-    /// An attempt of the in-flight head `id` ended with `verdict`.
+    /// The HTTP attempt of the in-flight head `id` is over: its slot is free for another lane, while
+    /// this lane stays blocked until `complete` (the verdict is stored) or `release`.
+    mutating func endAttempt(_ id: Int64) {
+        guard let key = laneOf[id], let lane = lanes[key], lane.holdsSlot, lane.entries.first?.id == id else { return }
+        lane.holdsSlot = false
+        endFlight(key.webhookID)
+    }
+
+    /// The verdict of the in-flight head `id` is stored: the lane moves on.
     mutating func complete(_ id: Int64, _ verdict: Verdict, now: Int64) {
         guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        endAttempt(id)
         lane.headInFlight = false
-        endFlight(key.webhookID)
         let head = lane.entries[0]
         switch verdict {
         case .removed:
@@ -151,9 +170,14 @@ struct DeliveryScheduler {
     /// The in-flight head `id` was abandoned without a verdict (shutdown): it stays first, unchanged.
     mutating func release(_ id: Int64, now: Int64) {
         guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
+        endAttempt(id)
         lane.headInFlight = false
-        endFlight(key.webhookID)
         schedule(key, now: now)
+    }
+
+    /// Whether an attempt for `webhookID` could take a slot now.
+    func hasSpareSlot(webhookID: Int64, maxPerWebhook: Int, maxTotal: Int) -> Bool {
+        inFlightCount < maxTotal && inFlightByWebhook[webhookID, default: 0] < maxPerWebhook
     }
 
     /// The earliest timer, Unix ms.

@@ -111,6 +111,20 @@ public final class DeliveryService: Sendable {
         return exited.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)) + .milliseconds(500)) == .success
     }
 
+    /// Tests only: the worker leaves at once, storing nothing more (attempts finished but not yet
+    /// recorded are lost, as in a crash). Blocks until it is gone.
+    func simulateCrash() {
+        let wasRunning = lifecycle.withLock { state -> Bool in
+            defer { state = .stopped }
+            if case .running = state { return true }
+            return false
+        }
+        guard wasRunning else { return }
+        mailbox.state.withLock { $0.crash = true }
+        mailbox.wake()
+        _ = exited.wait(timeout: .now() + .seconds(5))
+    }
+
     /// Puts a delivery back in the queue for one manual attempt. False when no delivery has that id.
     @discardableResult
     public func redeliver(deliveryID: Int64) throws -> Bool {

@@ -13,6 +13,8 @@ final class DeliveryMailbox: Sendable {
         var webhooksChanged = false
         /// `DispatchTime` uptime nanoseconds by which the worker must be gone.
         var stopDeadline: UInt64?
+        /// Tests only: leave at once as a crash would, storing nothing more.
+        var crash = false
     }
 
     let state = Mutex(State())
@@ -46,6 +48,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private let destinations: DestinationChecker
 
     private var scheduler = DeliveryScheduler()
+    /// Finished delivery transfers by URL, reused for the next attempt (see `CurlTransfer.reuse`).
+    private var idleTransfers: [String: [CurlTransfer]] = [:]
+    private var idleTransferCount = 0
+    /// The only response header the worker reads (`Retry-After`).
+    private static let keptResponseHeaders = ["retry-after"]
     private var tokenCache = OAuth2TokenCache()
     private var jobs: [Int: Job] = [:]
     private var nextTag = 1
@@ -60,8 +67,16 @@ final class DeliveryWorker: @unchecked Sendable {
     private static let maxCachedBodies = 20_000
     private var lastResync: Int64 = 0
     private var lastPurge: Int64?
+    /// Finished attempts not stored yet, and what the scheduler is told once they are.
     private var reports: [DeliveryAttemptReport] = []
     private var verdicts: [(Int64, DeliveryScheduler.Verdict)] = []
+    /// When the first of `reports` was added (`DispatchTime` uptime ns); nil when none is waiting.
+    private var batchStarted: UInt64?
+    /// The batch the recorder is storing: what to apply once it is stored.
+    private var storing: [(Int64, DeliveryScheduler.Verdict)]?
+    private let recorder: DeliveryRecorder
+    /// Webhooks with a verdict in the batch (whose calls wait for it).
+    private var batchWebhooks: Set<Int64> = []
 
     private enum Job {
         case delivery(Attempt)
@@ -101,6 +116,7 @@ final class DeliveryWorker: @unchecked Sendable {
         self.mailbox = mailbox
         self.counters = counters
         self.multi = CurlMulti(maxCachedConnections: max(64, configuration.maxInFlightTotal))
+        self.recorder = DeliveryRecorder(outbox: outbox, logger: logger, onFinished: { [mailbox] in mailbox.wake() })
         self.destinations = DestinationChecker(policy: configuration.destinationPolicy)
         mailbox.waker.withLock { $0 = multi.waker }
     }
@@ -120,51 +136,87 @@ final class DeliveryWorker: @unchecked Sendable {
         lastResync = start
         logger.info("delivery worker started", ["delivery.pending": String(scheduler.count)])
 
+        recorder.start()
         while true {
             let now = environment.nowMilliseconds()
-            let stopDeadline = drainMailbox(now: now)
+            let (stopDeadline, crashed) = drainMailbox(now: now)
+            if crashed {  // simulated (tests): what is not stored yet is lost
+                _ = multi.abortAll()
+                recorder.stop()
+                mailbox.waker.withLock { $0 = nil }
+                return
+            }
             if now - lastResync >= Int64(configuration.resyncIntervalMilliseconds) { resync(now: now) }
             purgeIfDue(now: now)
+            takeStoredBatch(now: now)
             if stopDeadline == nil { dispatch(now: now) }
-            let completions = multi.performAndCollect()
-            let finishedAt = environment.nowMilliseconds()
-            for completion in completions { handle(completion, now: finishedAt) }
-            let progressed = !reports.isEmpty || !verdicts.isEmpty
-            flush(now: finishedAt)
+            // After dispatching, so that under load the slots freed by this turn's completions
+            // are taken by other calls first and the batch keeps growing (see `shouldFlush`).
+            if storing == nil && shouldFlush(stopping: stopDeadline != nil) { handOverBatch(now: now) }
             publishGauges()
             if let stopDeadline {
-                if multi.activeCount == 0 || DispatchTime.now().uptimeNanoseconds >= stopDeadline {
+                if (multi.activeCount == 0 && reports.isEmpty && storing == nil)
+                    || DispatchTime.now().uptimeNanoseconds >= stopDeadline
+                {
+                    storeRemainingAndStop(now: environment.nowMilliseconds())
                     shutDown()
                     return
                 }
-                multi.poll(timeoutMilliseconds: 20)
-                continue
             }
-            if progressed || !completions.isEmpty { continue }
-            multi.poll(timeoutMilliseconds: pollTimeout(now: environment.nowMilliseconds()))
+            // Returns at once when transfers were just added (libcurl's timer is due), a socket is
+            // ready or the recorder finished a batch, so one turn costs one poll and one perform,
+            // as in curl-multi-post.
+            multi.poll(timeoutMilliseconds: stopDeadline == nil ? pollTimeout(now: environment.nowMilliseconds()) : 20)
+            let completions = multi.performAndCollect()
+            if !completions.isEmpty {
+                let finishedAt = environment.nowMilliseconds()
+                for completion in completions { handle(completion, now: finishedAt) }
+            }
         }
     }
 
     private func pollTimeout(now: Int64) -> Int {
         var timeout = Int64(configuration.resyncIntervalMilliseconds) - (now - lastResync)
         if let next = scheduler.nextTimer { timeout = min(timeout, next - now) }
+        if let batchStarted, storing == nil {  // while a batch is being stored, its end wakes us
+            let age = Int64((DispatchTime.now().uptimeNanoseconds &- batchStarted) / 1_000_000)
+            timeout = min(timeout, Int64(configuration.recordBatchMaxDelayMilliseconds) - age)
+        }
         return Int(min(max(timeout, 0), 1_000))
     }
 
-    private func drainMailbox(now: Int64) -> UInt64? {
-        let (incoming, changed, deadline) = mailbox.state.withLock { state in
+    /// Whether to store the finished attempts now (see `DeliveryConfiguration.recordBatchMaxSize`).
+    private func shouldFlush(stopping: Bool) -> Bool {
+        guard let batchStarted else { return false }
+        if stopping || reports.count >= configuration.recordBatchMaxSize { return true }
+        if DispatchTime.now().uptimeNanoseconds &- batchStarted
+            >= UInt64(configuration.recordBatchMaxDelayMilliseconds) * 1_000_000 { return true }
+        guard configuration.recordBatchEarlyWhenIdle else { return false }
+        // A call waiting for this batch could use a free slot: no reason to make it wait.
+        for webhookID in batchWebhooks
+        where scheduler.hasSpareSlot(webhookID: webhookID, maxPerWebhook: configuration.maxInFlightPerWebhook,
+                                     maxTotal: configuration.maxInFlightTotal) {
+            return true
+        }
+        return false
+    }
+
+    /// Takes what the service posted; returns the stop deadline, if any, and whether to crash.
+    private func drainMailbox(now: Int64) -> (stopDeadline: UInt64?, crashed: Bool) {
+        let (incoming, changed, deadline, crash) = mailbox.state.withLock { state in
             defer {
                 state.incoming.removeAll(keepingCapacity: true)
                 state.webhooksChanged = false
             }
-            return (state.incoming, state.webhooksChanged, state.stopDeadline)
+            return (state.incoming, state.webhooksChanged, state.stopDeadline, state.crash)
         }
+        if crash { return (nil, true) }
         for (delivery, body) in incoming {
             scheduler.add(delivery, now: now)
             if let body, bodies.count < Self.maxCachedBodies { bodies[delivery.id] = body }
         }
         if changed { refreshWebhooks() }
-        return deadline
+        return (deadline, false)
     }
 
     private func refreshWebhooks() {
@@ -216,23 +268,41 @@ final class DeliveryWorker: @unchecked Sendable {
     private func dispatch(now: Int64) {
         let due = scheduler.takeDue(now: now, canSend: canSend, maxPerWebhook: configuration.maxInFlightPerWebhook,
                                     maxTotal: configuration.maxInFlightTotal)
+        guard !due.isEmpty else { return }
+        // Bodies not posted with the row (a restart backlog, retries, an overflowing cache): one
+        // read for all of them.
+        var loaded: [String: [UInt8]] = [:]
+        let missing = due.filter { bodies[$0.id] == nil }.map(\.eventID)
+        if !missing.isEmpty {
+            do {
+                loaded = try outbox.bodies(eventIDs: missing)
+            } catch {
+                logger.warning("cannot read event bodies", ["delivery.count": String(missing.count), "error": "\(error)"])
+                for delivery in due where bodies[delivery.id] == nil { scheduler.release(delivery.id, now: now) }
+                return dispatchCached(due, now: now)
+            }
+        }
         for delivery in due {
             guard let webhook = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
-            let body: [UInt8]
-            do {
-                guard let stored = try bodies[delivery.id] ?? outbox.body(eventID: delivery.eventID) else {
-                    let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
-                    attempt.startedAt = now
-                    finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
-                           status: nil, responseBody: nil, latency: 0, now: now)
-                    continue
-                }
-                body = stored
-            } catch {
-                logger.warning("cannot read an event body", ["event.id": delivery.eventID, "error": "\(error)"])
+            guard let body = bodies[delivery.id] ?? loaded[delivery.eventID] else {
+                let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
+                attempt.startedAt = now
+                finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
+                       status: nil, responseBody: nil, latency: 0, now: now)
+                continue
+            }
+            start(Attempt(delivery: delivery, webhook: webhook, body: body), now: now)
+        }
+    }
+
+    /// After a failed body read: sends what has its body in memory (the rest was released).
+    private func dispatchCached(_ due: [OutboxDelivery], now: Int64) {
+        for delivery in due {
+            guard let body = bodies[delivery.id] else { continue }
+            guard let webhook = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
@@ -283,9 +353,13 @@ final class DeliveryWorker: @unchecked Sendable {
         do {
             var curlRequest = try request.curlRequest(limits: configuration.limits)
             curlRequest.resolveEntries = attempt.resolveEntries
-            let transfer = try CurlTransfer(request: curlRequest)
+            curlRequest.keptResponseHeaders = Self.keptResponseHeaders
+            let transfer = try reusableTransfer(for: curlRequest)
             transfer.tag = nextTag
-            if let error = multi.add(transfer) { throw error }
+            if let error = multi.add(transfer) {
+                recycle(transfer)
+                throw error
+            }
             jobs[nextTag] = .delivery(attempt)
             nextTag += 1
         } catch let error as DeliveryRequestError {
@@ -294,6 +368,27 @@ final class DeliveryWorker: @unchecked Sendable {
         } catch {
             finish(attempt, outcome: .failed(.network("\(error)")), status: nil, responseBody: nil, latency: 0, now: now)
         }
+    }
+
+    /// A finished transfer to the same URL made ready for `request`, else a new one.
+    private func reusableTransfer(for request: CurlRequest) throws(CurlError) -> CurlTransfer {
+        if let transfer = idleTransfers[request.url]?.popLast() {
+            idleTransferCount -= 1
+            do {
+                try transfer.reuse(for: request)
+                return transfer
+            } catch {
+                // Not configurable any more: let it go and start from a fresh handle.
+            }
+        }
+        return try CurlTransfer(request: request)
+    }
+
+    /// Keeps a finished delivery transfer for the next attempt to the same URL (bounded).
+    private func recycle(_ transfer: CurlTransfer) {
+        guard idleTransferCount < max(64, configuration.maxInFlightPerWebhook) else { return }
+        idleTransfers[transfer.request.url, default: []].append(transfer)
+        idleTransferCount += 1
     }
 
     private func requestToken(_ key: OAuth2TokenKey, auth: WebhookAuth, now: Int64) {
@@ -343,6 +438,7 @@ final class DeliveryWorker: @unchecked Sendable {
             tokenArrived(key, OAuth2Grant.token(from: completion.result, tokenURL: tokenURL, nowMilliseconds: now),
                          now: now)
         case .delivery(let attempt):
+            defer { recycle(completion.transfer) }
             switch completion.result {
             case .success(let response):
                 let latency = Int(response.totalMicroseconds / 1000)
@@ -377,11 +473,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private func refreshAfter401(_ attempt: Attempt, key: OAuth2TokenKey, body: String?, latency: Int, now: Int64) {
         if let token = attempt.accessToken { tokenCache.invalidate(key, accessToken: token) }
         attempt.delivery.attempts += 1
-        reports.append(DeliveryAttemptReport(
+        addToBatch(DeliveryAttemptReport(
             deliveryID: attempt.delivery.id, attempt: attempt.delivery.attempts, startedAt: attempt.startedAt,
             latencyMilliseconds: latency, statusCode: 401, responseBody: body,
             error: "HTTP 401 with a cached OAuth2 token; fetching a new token and sending again",
-            result: .failure, newState: .pending, nextAttemptAt: now))
+            result: .failure, newState: .pending, nextAttemptAt: now), webhookID: attempt.delivery.webhookID)
         counters.update { $0.count("retried") }
         attempt.refreshedAfter401 = true
         attempt.tokenFromCache = false
@@ -396,22 +492,31 @@ final class DeliveryWorker: @unchecked Sendable {
                         latency: Int, now: Int64, retryable: Bool = true) {
         let delivery = attempt.delivery
         let number = delivery.attempts + 1
+        // Jitter only spreads retries; a success needs no random number.
+        let jitter: Double
+        if case .delivered = outcome { jitter = 0 } else { jitter = environment.random() }
         var decision = configuration.policy.decision(afterAttempt: number, outcome: outcome, nowMilliseconds: now,
-                                                     jitter: environment.random(), manual: delivery.isManual)
+                                                     jitter: jitter, manual: delivery.isManual)
         var failureText: String?
         if case .failed(let failure) = outcome { failureText = RetryPolicy.describe(failure) }
         if !retryable, case .retry = decision { decision = .giveUp(reason: failureText ?? "not retryable") }
-        var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
-                        "delivery.id": String(delivery.id), "event.id": delivery.eventID,
-                        "delivery.attempt": String(number)]
-        if let status { metadata["delivery.status"] = String(status) }
-        if let failureText { metadata["error"] = failureText }
+        // Built only when a record is logged: a success is logged at debug level, off in production.
+        func metadata() -> [String: String] {
+            var metadata = ["webhook.id": String(delivery.webhookID), "webhook.name": attempt.webhook.name,
+                            "delivery.id": String(delivery.id), "event.id": delivery.eventID,
+                            "delivery.attempt": String(number)]
+            if let status { metadata["delivery.status"] = String(status) }
+            if let failureText { metadata["error"] = failureText }
+            return metadata
+        }
 
+        // The slot is free for another call now; this call waits until the verdict is stored.
+        scheduler.endAttempt(delivery.id)
         func report(_ result: DeliveryAttemptResult, _ state: DeliveryState, next: Int64?, error: String?) {
-            reports.append(DeliveryAttemptReport(
+            addToBatch(DeliveryAttemptReport(
                 deliveryID: delivery.id, attempt: number, startedAt: attempt.startedAt, latencyMilliseconds: latency,
                 statusCode: status, responseBody: responseBody, error: error, result: result, newState: state,
-                nextAttemptAt: next))
+                nextAttemptAt: next), webhookID: delivery.webhookID)
         }
 
         switch decision {
@@ -419,19 +524,23 @@ final class DeliveryWorker: @unchecked Sendable {
             report(.success, .delivered, next: nil, error: nil)
             verdicts.append((delivery.id, .removed))
             counters.update { $0.count("succeeded") }
-            logger.debug("delivered", metadata)
+            if logger.level <= .debug { logger.debug("delivered", metadata()) }
             noteSuccess(attempt.webhook, now: now)
         case .retry(let at):
             report(.failure, .pending, next: at, error: failureText)
             verdicts.append((delivery.id, .retry(at: at)))
             counters.update { $0.count("retried") }
-            metadata["delivery.next_attempt_ms"] = String(at - now)
-            logger.debug("delivery failed, will retry", metadata)
+            if logger.level <= .debug {
+                var metadata = metadata()
+                metadata["delivery.next_attempt_ms"] = String(at - now)
+                logger.debug("delivery failed, will retry", metadata)
+            }
             noteFailure(attempt.webhook, now: now)
         case .giveUp(let reason):
             report(.error, .failed, next: nil, error: reason)
             verdicts.append((delivery.id, .removed))
             counters.update { $0.count("failed") }
+            var metadata = metadata()
             metadata["error"] = reason
             logger.info("delivery given up", metadata)
             noteFailure(attempt.webhook, now: now)
@@ -441,6 +550,12 @@ final class DeliveryWorker: @unchecked Sendable {
             counters.update { $0.count("disabled") }
             disable(attempt.webhook, reason: reason, now: now)
         }
+    }
+
+    private func addToBatch(_ report: DeliveryAttemptReport, webhookID: Int64) {
+        if batchStarted == nil { batchStarted = DispatchTime.now().uptimeNanoseconds }
+        reports.append(report)
+        batchWebhooks.insert(webhookID)
     }
 
     private func noteSuccess(_ webhook: Webhook, now: Int64) {
@@ -475,22 +590,49 @@ final class DeliveryWorker: @unchecked Sendable {
         onWebhookDisabled(webhook, reason)
     }
 
-    /// Stores the attempts of this turn in one transaction, then lets the scheduler move on (in that
-    /// order, so after a crash the store never says less than what receivers already saw in order).
-    private func flush(now: Int64) {
-        if !reports.isEmpty {
-            do {
-                try outbox.record(reports, nowMilliseconds: now)
-            } catch {
-                logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
-            }
-            reports.removeAll(keepingCapacity: true)
-        }
+    /// Hands the batch of finished attempts to the recorder (one transaction). The scheduler moves
+    /// the calls in it on only once it is stored (`takeStoredBatch`), so after a crash the store
+    /// never says less than what receivers already saw in order: an attempt lost with its batch is
+    /// sent again, with the same webhook-id.
+    private func handOverBatch(now: Int64) {
+        storing = verdicts
+        recorder.store(reports, nowMilliseconds: now)
+        reports.removeAll(keepingCapacity: true)
+        verdicts.removeAll(keepingCapacity: true)
+        batchStarted = nil
+        batchWebhooks.removeAll(keepingCapacity: true)
+    }
+
+    /// Once the recorder has stored the batch handed over: lets its calls go on.
+    private func takeStoredBatch(now: Int64) {
+        guard let batch = storing, recorder.takeFinished() else { return }
+        storing = nil
+        apply(batch, now: now)
+    }
+
+    private func apply(_ verdicts: [(Int64, DeliveryScheduler.Verdict)], now: Int64) {
         for (id, verdict) in verdicts {
             scheduler.complete(id, verdict, now: now)
             if case .removed = verdict { bodies[id] = nil }
         }
-        verdicts.removeAll(keepingCapacity: true)
+    }
+
+    /// At stop: waits for the batch being stored, then stores what is left on this thread.
+    private func storeRemainingAndStop(now: Int64) {
+        recorder.stop()
+        if let batch = storing {
+            storing = nil
+            apply(batch, now: now)
+        }
+        guard !reports.isEmpty || !verdicts.isEmpty else { return }
+        do {
+            try outbox.record(reports, nowMilliseconds: now)
+        } catch {
+            logger.error("cannot record delivery attempts", ["error": "\(error)", "delivery.count": String(reports.count)])
+        }
+        apply(verdicts, now: now)
+        reports.removeAll()
+        verdicts.removeAll()
     }
 
     private func publishGauges() {

@@ -13,9 +13,14 @@ import Glibc
 public final class SQLiteConnection {
     public let path: String
     let handle: OpaquePointer
+    /// Statements kept prepared by `cached(_:)`, by SQL text.
+    private var statementCache: [String: SQLiteStatement] = [:]
+    /// Keeps the closure given to `setWALHook` alive for as long as SQLite may call it.
+    private var walHook: WALHookBox?
 
     /// Opens (creating when missing) the database at `path`. `":memory:"` opens a private in-memory one.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
+        _ = Self.globalConfiguration
         if path != ":memory:" { try Self.createPrivateFileIfMissing(path) }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -32,7 +37,20 @@ public final class SQLiteConnection {
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statementCache.removeAll()  // finalized before the close
+        sqlite3_close_v2(handle)
+    }
+
+    /// Process-wide settings, applied once before the first connection opens (a lazily initialised
+    /// global runs exactly once): no memory statistics. The system SQLite is built with them on and
+    /// without lookaside memory, so every one of its many small allocations took a global mutex to
+    /// update counters nobody reads. Off, the outbox's statements cost 6–9 % less (the outbox schema
+    /// through Python's `sqlite3` on the same library: 16.4 → 15.5 µs per enqueued event, 11.6 →
+    /// 10.5 µs per recorded attempt).
+    private static let globalConfiguration: Void = {
+        _ = csqlite_disable_memstatus()
+    }()
 
     /// Creates the file with mode 0600 before SQLite does, since SQLite would use 0644.
     private static func createPrivateFileIfMissing(_ path: String) throws(SQLiteError) {
@@ -80,6 +98,29 @@ public final class SQLiteConnection {
         try SQLiteStatement(connection: self, sql: sql)
     }
 
+    /// A prepared statement for `sql` that stays prepared for the connection's lifetime: hot paths
+    /// (the delivery worker's attempt log, the outbox inserts) run the same few statements thousands
+    /// of times a second, and parsing and planning them again each time cost more than running them.
+    /// Bind before each use (`bind` resets it); do not keep it beyond the caller's critical section.
+    public func cached(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = statementCache[sql] { return statement }
+        let statement = try SQLiteStatement(connection: self, sql: sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Replaces SQLite's automatic checkpoint on this connection: `hook` is called after every
+    /// commit with the number of pages in the WAL, and checkpointing is its business.
+    func setWALHook(_ hook: @escaping (Int32) -> Void) {
+        let box = WALHookBox(hook)
+        walHook = box
+        sqlite3_wal_hook(handle, { context, _, _, pages in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALHookBox>.fromOpaque(context).takeUnretainedValue().hook(pages)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
     /// Row id of the last successful INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     /// Rows changed by the last INSERT/UPDATE/DELETE.
@@ -99,10 +140,10 @@ public final class SQLiteConnection {
     /// Nested calls join the outer transaction (SAVEPOINTs are not needed here).
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try body() }
-        try execute("BEGIN \(kind.rawValue)")
+        try cached(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED").run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try cached("COMMIT").run()
             return result
         } catch {
             if isInTransaction { try? execute("ROLLBACK") }
@@ -114,4 +155,10 @@ public final class SQLiteConnection {
         SQLiteError(code: code, extendedCode: sqlite3_extended_errcode(handle),
                     message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
+}
+
+/// The closure behind `sqlite3_wal_hook`'s context pointer.
+final class WALHookBox {
+    let hook: (Int32) -> Void
+    init(_ hook: @escaping (Int32) -> Void) { self.hook = hook }
 }

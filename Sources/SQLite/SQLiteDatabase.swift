@@ -13,12 +13,31 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     public var path: String { connection.path }
 
-    public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
+    private let checkpointer: SQLiteCheckpointer?
+
+    /// - Parameter checkpointInBackground: run WAL checkpoints on a thread of their own (see
+    ///   ``SQLiteCheckpointer``) instead of inside the commit that fills the WAL; for databases
+    ///   written on a latency-sensitive path (the outbox).
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 5000, checkpointInBackground: Bool = false) throws {
         connection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        if checkpointInBackground && path != ":memory:" {
+            let checkpointer = try SQLiteCheckpointer(path: path, thresholdPages: 1_000)
+            connection.setWALHook { checkpointer.committed(walPages: $0) }
+            self.checkpointer = checkpointer
+        } else {
+            checkpointer = nil
+        }
     }
+
+    deinit { checkpointer?.stop() }
+
+    /// How many checkpoints the background checkpointer has run; nil without one. For tests and
+    /// diagnostics.
+    public var backgroundCheckpoints: Int? { checkpointer?.runs.load(ordering: .relaxed) }
 
     public init(connection: SQLiteConnection) {
         self.connection = connection
+        checkpointer = nil
     }
 
     /// Runs `body` with exclusive use of the connection. Do not let the connection escape.

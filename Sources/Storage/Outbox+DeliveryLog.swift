@@ -65,6 +65,11 @@ extension Outbox {
         }
     }
 
+    /// The number of recorded attempts (rows of the delivery log).
+    public func attemptCount() throws -> Int64 {
+        try database.read { try $0.queryFirst("SELECT COUNT(*) FROM delivery_attempt")?[0].int64 ?? 0 }
+    }
+
     /// Row counts by state (pending split into first-time and retrying).
     public func counts() throws -> OutboxCounts {
         try database.read { connection in

@@ -17,9 +17,10 @@ public final class Outbox: Sendable {
         try SQLiteMigrator(Self.migrations).migrate(database)
     }
 
-    /// Opens its own connection to the database file at `path`.
+    /// Opens its own connection to the database file at `path`, with WAL checkpoints on a thread of
+    /// their own so that no enqueue or attempt record waits for one.
     public convenience init(path: String) throws {
-        try self.init(database: SQLiteDatabase(path: path))
+        try self.init(database: SQLiteDatabase(path: path, checkpointInBackground: true))
     }
 
     // MARK: Enqueue and resume
@@ -31,11 +32,11 @@ public final class Outbox: Sendable {
     public func enqueue(_ items: [OutboxItem], nowMilliseconds: Int64) throws -> [OutboxDelivery] {
         guard !items.isEmpty else { return [] }
         return try database.write { connection in
-            let insertEvent = try connection.prepare("""
+            let insertEvent = try connection.cached("""
                 INSERT OR IGNORE INTO outbox_event (event_id, event_type, tenant, call_id, sequence, body, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            let insertDelivery = try connection.prepare("""
+            let insertDelivery = try connection.cached("""
                 INSERT OR IGNORE INTO outbox_delivery (event_id, webhook_id, webhook_name, call_id, sequence, state,
                     attempts, next_attempt_at, manual, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)
@@ -110,12 +111,12 @@ public final class Outbox: Sendable {
     public func record(_ reports: [DeliveryAttemptReport], nowMilliseconds: Int64) throws {
         guard !reports.isEmpty else { return }
         try database.write { connection in
-            let insertAttempt = try connection.prepare("""
+            let insertAttempt = try connection.cached("""
                 INSERT INTO delivery_attempt (delivery_id, attempt, started_at, latency_ms, status_code, result,
                     response_body, error, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            let updateDelivery = try connection.prepare("""
+            let updateDelivery = try connection.cached("""
                 UPDATE outbox_delivery
                 SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
                     last_status = ?, last_error = ?, manual = CASE WHEN ? = 'pending' THEN manual ELSE 0 END

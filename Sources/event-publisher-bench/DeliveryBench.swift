@@ -135,6 +135,20 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
     let cpuUsed = processCPUNanoseconds() - cpu0
     let metrics = service.metrics()
     service.stop(timeout: .seconds(5))
+    // Honesty check, outside the timed region: the outbox in SQLite says every delivery is
+    // delivered, with an attempt row for each (the clock stopped at the last 2xx; the worker stores
+    // attempts in batches, the last one at most ~5 ms later, and `stop` stores what is left).
+    let stored: OutboxCounts
+    let attemptRows: Int64
+    do {
+        stored = try outbox.counts()
+        attemptRows = try outbox.attemptCount()
+    } catch {
+        fail("reading the outbox back: \(error)")
+    }
+    guard stored.delivered == total, stored.pending == 0, attemptRows >= Int64(total) else {
+        fail("the outbox does not match the counters: \(stored), \(attemptRows) attempt rows, \(succeeded) successes")
+    }
     let secs = Double(t1 - t0) / 1e9
     let failures = metrics.attemptsByOutcome.filter { $0.key != "succeeded" }.values.reduce(0, +)
     try? FileManager.default.removeItem(atPath: dir)
@@ -142,6 +156,7 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
     return (Double(succeeded) / secs, [
         ("requests", String(total)), ("delivered", String(succeeded)),
         ("extra_successes", String(succeeded - UInt64(total))), ("other_outcomes", String(failures)),
+        ("stored_delivered", String(stored.delivered)), ("stored_attempts", String(attemptRows)),
         ("concurrency", String(concurrency)), ("calls", String(calls)), ("body_bytes", String(bodyBytes)),
         ("batch", String(batch)), ("mode", separate ? "enqueue-then-send" : "overlapped"),
         ("enqueue_secs", fmt(Double(tEnqueued - enqueueStart) / 1e9, 3)),

@@ -46,3 +46,49 @@ struct CurlTransferTests {
         #expect(error.message.contains("127.0.0.1"))
     }
 }
+
+@Suite("libcurl face: reused transfers")
+struct CurlTransferReuseTests {
+    @Test("A finished transfer sends the next request with its own body and headers, on the kept-alive connection")
+    func reuseForTheSameEndpoint() throws {
+        let receiver = try WebhookReceiver()
+        let multi = CurlMulti()
+        let transfer = try CurlTransfer(request: CurlRequest(url: receiver.url, headerLines: ["X-N: 1"],
+                                                             body: Array("first".utf8)))
+        var newConnections: [Int] = []
+        for round in 1...3 {
+            if round > 1 {
+                try transfer.reuse(for: CurlRequest(url: receiver.url, headerLines: ["X-N: \(round)"],
+                                                    body: Array(String(repeating: "b", count: round * 1000).utf8)))
+            }
+            #expect(multi.add(transfer) == nil)
+            var done: [CurlCompletion] = []
+            while done.isEmpty {
+                done = multi.performAndCollect()
+                if done.isEmpty { multi.poll(timeoutMilliseconds: 100) }
+            }
+            newConnections.append(try done[0].result.get().newConnections)
+        }
+        #expect(newConnections == [1, 0, 0])
+        #expect(receiver.requests.map { $0.header("x-n") } == ["1", "2", "3"])
+        #expect(receiver.requests.map(\.body.count) == [5, 2_000, 3_000])
+        #expect(receiver.requests.allSatisfy { $0.method == "POST" && $0.header("expect") == nil })
+    }
+
+    @Test("Reused for another URL, the transfer goes there; kept response headers are filtered by name")
+    func reuseForAnotherEndpoint() throws {
+        let first = try WebhookReceiver()
+        let second = try WebhookReceiver(script: [.status(503, headers: ["Retry-After": "7", "X-Other": "1"],
+                                                          body: "busy")])
+        let transfer = try CurlTransfer(request: CurlRequest(url: first.url, body: [1]))
+        #expect(try transfer.perform().get().status == 200)
+        var request = CurlRequest(url: second.url, body: [2])
+        request.keptResponseHeaders = ["Retry-After"]
+        try transfer.reuse(for: request)
+        let response = try transfer.perform().get()
+        #expect(response.status == 503)
+        #expect(response.headers == [CurlHeaderField(name: "retry-after", value: "7")])
+        #expect(response.bodyText == "busy")
+        #expect(first.requests.count == 1 && second.requests.map(\.body) == [[2]])
+    }
+}

@@ -100,4 +100,23 @@ struct DeliverySchedulerTests {
         #expect(scheduler.inFlightCount == 0)
         #expect(take(&scheduler, at: 0) == [1])
     }
+
+    @Test("An ended attempt frees its slot for another call; its own call waits for the stored verdict")
+    func endedAttemptFreesTheSlotNotTheCall() {
+        var scheduler = DeliveryScheduler()
+        scheduler.add(delivery(1, sequence: 1), now: 0)
+        scheduler.add(delivery(2, sequence: 2), now: 0)
+        scheduler.add(delivery(3, call: "B", sequence: 1), now: 0)
+        #expect(take(&scheduler, at: 0, perWebhook: 1) == [1])
+        scheduler.endAttempt(1)
+        #expect(scheduler.inFlightCount == 0)
+        // The slot goes to call B; call A's next event waits for event 1's verdict to be stored.
+        #expect(take(&scheduler, at: 0, perWebhook: 1) == [3])
+        scheduler.endAttempt(3)
+        #expect(take(&scheduler, at: 0, perWebhook: 1) == [])
+        scheduler.complete(1, .removed, now: 0)
+        #expect(take(&scheduler, at: 0, perWebhook: 1) == [2])
+        scheduler.complete(3, .removed, now: 0)
+        #expect(scheduler.inFlightCount == 1)
+    }
 }

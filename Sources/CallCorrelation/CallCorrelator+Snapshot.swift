@@ -235,3 +235,205 @@ private struct CodableJSON: Codable {
         }
     }
 }
+
+// MARK: - Incremental persistence: one row per state entry
+
+/// One persisted entry of the engine's state. `kind` names the part of the state (`channels`,
+/// `calls`, `bridges`, … — the ``CorrelationState`` property), `key` the entry in it, `body` its
+/// JSON (the same JSON the entry has inside ``CallCorrelator/snapshot()``). The row of kind
+/// ``CallCorrelator/stateHeaderKind`` holds the format, its version and the scalar counters.
+public struct CorrelationStateRow: Sendable, Equatable {
+    public var kind: String
+    public var key: String
+    public var body: [UInt8]
+
+    public init(kind: String, key: String, body: [UInt8]) {
+        self.kind = kind
+        self.key = key
+        self.body = body
+    }
+}
+
+/// What changed in the state since the shell last stored it: rows to write (insert or replace) and
+/// rows to delete (entries the engine forgot: a dropped call and its channels, expired tombstones).
+public struct CorrelationStateChanges: Sendable, Equatable {
+    public var upserts: [CorrelationStateRow] = []
+    public var deletions: [Deletion] = []
+
+    public struct Deletion: Sendable, Hashable {
+        public var kind: String
+        public var key: String
+
+        public init(kind: String, key: String) {
+            self.kind = kind
+            self.key = key
+        }
+    }
+
+    public init() {}
+
+    public var isEmpty: Bool { upserts.isEmpty && deletions.isEmpty }
+    /// Bytes of the row bodies (for metrics and logs).
+    public var bodyBytes: Int { upserts.reduce(0) { $0 + $1.body.count } }
+}
+
+extension CallCorrelator {
+    /// Kind of the one header row (key `""`): format, version, `nextOrder`.
+    public static let stateHeaderKind = "state"
+
+    /// From now on the engine records which entries change (the daemon calls this once, after a
+    /// restore); ``pendingStateChanges()`` then returns them. Off by default, so `replay`, tests and
+    /// benchmarks pay nothing.
+    public mutating func trackStateChanges() {
+        state.channels.isTracking = true
+        state.calls.isTracking = true
+        state.callIDByLinkedID.isTracking = true
+        state.localChannelIDByName.isTracking = true
+        state.bridges.isTracking = true
+        state.endedChannels.isTracking = true
+        state.usedCallIDs.isTracking = true
+        state.sequenceFloors.isTracking = true
+        state.mailboxNewCounts.isTracking = true
+    }
+
+    /// Whether an entry changed since the last ``clearPendingStateChanges()``.
+    public var hasPendingStateChanges: Bool {
+        !(state.channels.changedKeys.isEmpty && state.calls.changedKeys.isEmpty
+          && state.callIDByLinkedID.changedKeys.isEmpty && state.localChannelIDByName.changedKeys.isEmpty
+          && state.bridges.changedKeys.isEmpty && state.endedChannels.changedKeys.isEmpty
+          && state.usedCallIDs.changedKeys.isEmpty && state.sequenceFloors.changedKeys.isEmpty
+          && state.mailboxNewCounts.changedKeys.isEmpty)
+    }
+
+    /// The rows of the entries that changed since the last ``clearPendingStateChanges()`` (current
+    /// values; an entry written several times appears once), plus the header row. Applying them to
+    /// the rows stored before gives ``stateRows()``. Pure: call ``clearPendingStateChanges()`` once
+    /// they are stored; if storing fails, ask again later (nothing is lost).
+    public func pendingStateChanges() -> CorrelationStateChanges {
+        var changes = CorrelationStateChanges()
+        Self.collect(state.channels, "channels", into: &changes)
+        Self.collect(state.calls, "calls", into: &changes)
+        Self.collect(state.callIDByLinkedID, "callIDByLinkedID", into: &changes)
+        Self.collect(state.localChannelIDByName, "localChannelIDByName", into: &changes)
+        Self.collect(state.bridges, "bridges", into: &changes)
+        Self.collect(state.endedChannels, "endedChannels", into: &changes)
+        Self.collect(state.usedCallIDs, "usedCallIDs", into: &changes)
+        Self.collect(state.sequenceFloors, "sequenceFloors", into: &changes)
+        Self.collect(state.mailboxNewCounts, "mailboxNewCounts", into: &changes)
+        if !changes.isEmpty { changes.upserts.append(headerRow()) }
+        return changes
+    }
+
+    public mutating func clearPendingStateChanges() {
+        state.channels.clearChanges()
+        state.calls.clearChanges()
+        state.callIDByLinkedID.clearChanges()
+        state.localChannelIDByName.clearChanges()
+        state.bridges.clearChanges()
+        state.endedChannels.clearChanges()
+        state.usedCallIDs.clearChanges()
+        state.sequenceFloors.clearChanges()
+        state.mailboxNewCounts.clearChanges()
+    }
+
+    /// Every row of the current state (a full rewrite: the first save after a restore from an old
+    /// single-blob snapshot, or after the stored rows could not be read).
+    public func stateRows() -> [CorrelationStateRow] {
+        var rows: [CorrelationStateRow] = []
+        Self.appendAll(state.channels, "channels", to: &rows)
+        Self.appendAll(state.calls, "calls", to: &rows)
+        Self.appendAll(state.callIDByLinkedID, "callIDByLinkedID", to: &rows)
+        Self.appendAll(state.localChannelIDByName, "localChannelIDByName", to: &rows)
+        Self.appendAll(state.bridges, "bridges", to: &rows)
+        Self.appendAll(state.endedChannels, "endedChannels", to: &rows)
+        Self.appendAll(state.usedCallIDs, "usedCallIDs", to: &rows)
+        Self.appendAll(state.sequenceFloors, "sequenceFloors", to: &rows)
+        Self.appendAll(state.mailboxNewCounts, "mailboxNewCounts", to: &rows)
+        rows.append(headerRow())
+        return rows
+    }
+
+    /// A correlator that continues from stored rows (``stateRows()`` as updated by
+    /// ``pendingStateChanges()``). Throws ``CorrelationSnapshotError`` when the header row is
+    /// missing or from another format version, or a row does not decode; the caller then starts
+    /// empty. Rows of kinds this build does not know are ignored.
+    public init(configuration: CorrelationConfiguration, restoringRows rows: [CorrelationStateRow]) throws {
+        self.init(configuration: configuration)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+        guard let headerBody = rows.first(where: { $0.kind == Self.stateHeaderKind })?.body else {
+            throw CorrelationSnapshotError.notASnapshot(reason: "no \(Self.stateHeaderKind) row among \(rows.count) rows")
+        }
+        let header: StateHeader
+        do {
+            header = try decoder.decode(StateHeader.self, from: Data(headerBody))
+        } catch {
+            throw CorrelationSnapshotError.notASnapshot(reason: String(describing: error))
+        }
+        guard header.format == Self.snapshotFormat else {
+            throw CorrelationSnapshotError.notASnapshot(reason: "format is \"\(header.format)\"")
+        }
+        guard header.version == Self.snapshotVersion else {
+            throw CorrelationSnapshotError.unsupportedVersion(found: header.version, supported: Self.snapshotVersion)
+        }
+        state.nextOrder = header.nextOrder
+        for row in rows {
+            do {
+                let body = Data(row.body)
+                switch row.kind {
+                case "channels": state.channels[row.key] = try decoder.decode(ChannelRecord.self, from: body)
+                case "calls": state.calls[row.key] = try decoder.decode(CallRecord.self, from: body)
+                case "callIDByLinkedID": state.callIDByLinkedID[row.key] = try decoder.decode(String.self, from: body)
+                case "localChannelIDByName": state.localChannelIDByName[row.key] = try decoder.decode(String.self, from: body)
+                case "bridges": state.bridges[row.key] = try decoder.decode(BridgeRecord.self, from: body)
+                case "endedChannels": state.endedChannels[row.key] = try decoder.decode(EventInstant.self, from: body)
+                case "usedCallIDs": state.usedCallIDs[row.key] = try decoder.decode(EventInstant.self, from: body)
+                case "sequenceFloors": state.sequenceFloors[row.key] = try decoder.decode(Int.self, from: body)
+                case "mailboxNewCounts": state.mailboxNewCounts[row.key] = try decoder.decode(Int.self, from: body)
+                default: continue
+                }
+            } catch {
+                throw CorrelationSnapshotError.corrupt(reason: "\(row.kind) \"\(row.key)\": \(error)")
+            }
+        }
+    }
+
+    private func headerRow() -> CorrelationStateRow {
+        let header = StateHeader(format: Self.snapshotFormat, version: Self.snapshotVersion, nextOrder: state.nextOrder)
+        return CorrelationStateRow(kind: Self.stateHeaderKind, key: "", body: Self.encodeRow(header))
+    }
+
+    private static func collect<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
+                                       into changes: inout CorrelationStateChanges) {
+        for key in entries.changedKeys {
+            if let value = entries[key] {
+                changes.upserts.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
+            } else {
+                changes.deletions.append(.init(kind: kind, key: key))
+            }
+        }
+    }
+
+    private static func appendAll<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
+                                         to rows: inout [CorrelationStateRow]) {
+        for (key, value) in entries.storage {
+            rows.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
+        }
+    }
+
+    private static func encodeRow<Value: Encodable>(_ value: Value) -> [UInt8] {
+        do {
+            return try StreamingJSONEncoder.encode(value)
+        } catch {
+            // As in `snapshot()`: plain values with synthesized encodings never throw here.
+            preconditionFailure("correlation state is not encodable: \(error)")
+        }
+    }
+}
+
+private struct StateHeader: Codable {
+    var format: String
+    var version: Int
+    var nextOrder: Int
+}

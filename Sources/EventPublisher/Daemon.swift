@@ -1,5 +1,6 @@
 import AMIClient
 import AdminAPI
+import CallCorrelation
 import CallEvents
 import Configuration
 import Delivery
@@ -121,9 +122,14 @@ public final class Daemon: Sendable {
         try ConfigReloader.loadAndSeed(path: options.configPath, store: store, logger: logger)
         let outbox = try Outbox(path: storePath)
         let snapshots = try CorrelationSnapshotStore(database: outbox.database)
-        var snapshot: CorrelationSnapshotStore.Snapshot?
+        var restored: IngestPipeline.RestoredState?
         do {
-            snapshot = try snapshots.load()
+            switch try snapshots.loadState() {
+            case .rows(let rows, _)?:
+                restored = .rows(rows.map { CorrelationStateRow(kind: $0.kind, key: $0.key, body: $0.body) })
+            case .snapshot(let blob)?: restored = .snapshot(blob.bytes)
+            case nil: restored = nil
+            }
         } catch {
             logger.error("cannot read the correlation snapshot; starting with no calls in progress",
                          ["error": String(describing: error)])
@@ -154,10 +160,15 @@ public final class Daemon: Sendable {
                                               try outbox.storedEventBodies(callID: $0, afterSequence: published[$0]!)
                                           }
                                       },
-                                      snapshot: snapshot?.bytes,
-                                      saveSnapshot: { bytes in
-                                          try snapshots.save(bytes, savedAtMilliseconds:
-                                              Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+                                      restoring: restored,
+                                      saveState: { changes, replacingAll in
+                                          try snapshots.apply(CorrelationSnapshotStore.Changes(
+                                              upserts: changes.upserts.map {
+                                                  .init(kind: $0.kind, key: $0.key, body: $0.body)
+                                              },
+                                              deletions: changes.deletions.map { ($0.kind, $0.key) },
+                                              replacingAll: replacingAll,
+                                              savedAtMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())))
                                       }) { events in
             try delivery.enqueue(events, recipients: directory.recipients(of:))
         }

@@ -221,6 +221,7 @@ func memoryLiveBench(_ args: Arguments) {
             if rssAtTarget < 0 && live >= target {
                 rssAtTarget = memoryKiB()?.rss ?? 0
                 messagesAtTarget = messages
+                if args.options["snapshot-cost"] != nil { snapshotCost(correlator) }
             }
         }
     }
@@ -234,6 +235,26 @@ func memoryLiveBench(_ args: Arguments) {
         "rss_at_target_mib": rssAtTarget >= 0 ? mib(rssAtTarget) : "n/a",
         "messages_at_target": String(messagesAtTarget),
         "rss_at_peak_mib": mib(rssAtPeak), "hwm_mib": mib(end?.hwm ?? 0), "rss_end_mib": mib(end?.rss ?? 0),
+    ])
+}
+
+/// `memory-live --snapshot-cost`: at the target, what persisting the whole state costs once, as
+/// the single JSON blob of earlier builds (`snapshot()`) and as per-entry rows (`stateRows()`, the
+/// daemon's full rewrite; its incremental saves write the changed rows only). Raises the HWM.
+func snapshotCost(_ correlator: CallCorrelator) {
+    let before = memoryKiB()
+    let c0 = threadCPUNanoseconds()
+    let blob = correlator.snapshot()
+    let c1 = threadCPUNanoseconds()
+    let afterBlob = memoryKiB()
+    let rows = correlator.stateRows()
+    let c2 = threadCPUNanoseconds()
+    result("snapshot_cost", [
+        "live_calls": String(correlator.liveCallCount), "blob_bytes": String(blob.count),
+        "blob_ms": fmt(Double(c1 - c0) / 1e6), "blob_hwm_mib": mib(afterBlob?.hwm ?? 0),
+        "rss_before_mib": mib(before?.rss ?? 0),
+        "rows": String(rows.count), "rows_bytes": String(rows.reduce(0) { $0 + $1.body.count }),
+        "rows_ms": fmt(Double(c2 - c1) / 1e6),
     ])
 }
 

@@ -124,11 +124,13 @@ public final class Daemon: Sendable {
         let snapshots = try CorrelationSnapshotStore(database: outbox.database)
         var restored: IngestPipeline.RestoredState?
         do {
-            switch try snapshots.loadState() {
-            case .rows(let rows, _)?:
-                restored = .rows(rows.map { CorrelationStateRow(kind: $0.kind, key: $0.key, body: $0.body) })
-            case .snapshot(let blob)?: restored = .snapshot(blob.bytes)
-            case nil: restored = nil
+            if try snapshots.rowCount() > 0 {
+                // Read row by row while restoring (see `CorrelationStateRestorer`).
+                restored = .streamedRows { visit in
+                    try snapshots.forEachRow { try visit(CorrelationStateRow(kind: $0.kind, key: $0.key, body: $0.body)) }
+                }
+            } else if let blob = try snapshots.load() {
+                restored = .snapshot(blob.bytes)
             }
         } catch {
             logger.error("cannot read the correlation snapshot; starting with no calls in progress",

@@ -54,6 +54,9 @@ public final class IngestPipeline: @unchecked Sendable {
     public enum RestoredState: Sendable {
         /// Per-entry rows (this build's format).
         case rows([CorrelationStateRow])
+        /// The same, read one at a time (header first): the closure hands every stored row to its
+        /// argument. What the daemon uses, so a restore never holds every row in memory.
+        case streamedRows(@Sendable (_ visit: (CorrelationStateRow) throws -> Void) throws -> Void)
         /// A single-blob snapshot (``CallCorrelator/snapshot()``) written by an earlier build.
         case snapshot([UInt8])
     }
@@ -150,6 +153,10 @@ public final class IngestPipeline: @unchecked Sendable {
             switch restored {
             case .rows(let rows):
                 correlator = try CallCorrelator(configuration: configuration, restoringRows: rows)
+            case .streamedRows(let stream):
+                var restorer = CorrelationStateRestorer(configuration: configuration)
+                try stream { try restorer.add($0) }
+                correlator = try restorer.finish()
             case .snapshot(let bytes):
                 correlator = try CallCorrelator(configuration: configuration, restoring: bytes)
                 // An earlier build's blob: the first save writes it as rows and deletes it.
@@ -158,13 +165,14 @@ public final class IngestPipeline: @unchecked Sendable {
                             ["snapshot.bytes": String(bytes.count)])
             }
         } catch {
-            let size: Int
+            let size: String
             switch restored {
-            case .rows(let rows): size = rows.reduce(0) { $0 + $1.body.count }
-            case .snapshot(let bytes): size = bytes.count
+            case .rows(let rows): size = String(rows.reduce(0) { $0 + $1.body.count })
+            case .streamedRows: size = "(read row by row)"
+            case .snapshot(let bytes): size = String(bytes.count)
             }
             logger.error("cannot restore the correlation snapshot; starting with no calls in progress",
-                         ["error": String(describing: error), "snapshot.bytes": String(size)])
+                         ["error": String(describing: error), "snapshot.bytes": size])
             // What is stored describes no state we can use: replace it with this (empty) one.
             needsFullRewrite = true
             return

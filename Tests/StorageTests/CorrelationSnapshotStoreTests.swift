@@ -92,4 +92,19 @@ struct CorrelationStateRowsStoreTests {
         try store.apply(.init(upserts: [Self.row("state", "", "{\"n\":1}")], replacingAll: true, savedAtMilliseconds: 8))
         #expect(Self.sorted(try store.loadState()) == [Self.row("state", "", "{\"n\":1}")])
     }
+
+    @Test("Rows are streamed header first, each exactly once")
+    func rowsStreamHeaderFirst() throws {
+        let directory = try StoreTestDirectory()
+        let store = try CorrelationSnapshotStore(path: directory.path("store.sqlite"))
+        #expect(try store.forEachRow { _ in Issue.record("no rows expected") } == false)
+        try store.apply(.init(upserts: [Self.row("calls", "a", "1"), Self.row("channels", "b", "2"),
+                                        Self.row("state", "", "{}"), Self.row("bridges", "c", "3")],
+                              savedAtMilliseconds: 1))
+        var seen: [CorrelationSnapshotStore.Row] = []
+        #expect(try store.forEachRow { seen.append($0) })
+        #expect(seen.first == Self.row("state", "", "{}"))
+        #expect(seen.count == 4)
+        #expect(Set(seen.map { $0.kind + "/" + $0.key }) == ["state/", "calls/a", "channels/b", "bridges/c"])
+    }
 }

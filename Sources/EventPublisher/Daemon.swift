@@ -133,8 +133,7 @@ public final class Daemon: Sendable {
                 restored = .snapshot(blob.bytes)
             }
         } catch {
-            logger.error("cannot read the correlation snapshot; starting with no calls in progress",
-                         ["error": String(describing: error)])
+            restored = .unreadable(reason: "cannot read the store: \(error)")
         }
         let directory = WebhookDirectory(store: store)
         if let error = directory.refresh() { throw error }

@@ -59,6 +59,9 @@ public final class IngestPipeline: @unchecked Sendable {
         case streamedRows(@Sendable (_ visit: (CorrelationStateRow) throws -> Void) throws -> Void)
         /// A single-blob snapshot (``CallCorrelator/snapshot()``) written by an earlier build.
         case snapshot([UInt8])
+        /// The store could not be read: start empty, and replace whatever is stored at the first
+        /// save (incremental rows on top of unknown ones would restore a mix later).
+        case unreadable(reason: String)
     }
 
     /// Counters of the state saves, for logs, metrics and benchmarks.
@@ -157,6 +160,8 @@ public final class IngestPipeline: @unchecked Sendable {
                 var restorer = CorrelationStateRestorer(configuration: configuration)
                 try stream { try restorer.add($0) }
                 correlator = try restorer.finish()
+            case .unreadable(let reason):
+                throw CorrelationSnapshotError.notASnapshot(reason: reason)
             case .snapshot(let bytes):
                 correlator = try CallCorrelator(configuration: configuration, restoring: bytes)
                 // An earlier build's blob: the first save writes it as rows and deletes it.
@@ -169,6 +174,7 @@ public final class IngestPipeline: @unchecked Sendable {
             switch restored {
             case .rows(let rows): size = String(rows.reduce(0) { $0 + $1.body.count })
             case .streamedRows: size = "(read row by row)"
+            case .unreadable: size = "unknown"
             case .snapshot(let bytes): size = String(bytes.count)
             }
             logger.error("cannot restore the correlation snapshot; starting with no calls in progress",

@@ -8,6 +8,12 @@ import FoundationEssentials
 /// decoding are pure (no clock, no I/O); the shell decides when to take one and where to keep it.
 /// The configuration is not part of the snapshot: correlation rules are read at start, and a
 /// restored call keeps the tenant and direction it was published with.
+///
+/// Two forms of the same state: the whole-state snapshot (one blob; `replay`, tests, and stores
+/// written by earlier builds) and per-entry rows (the daemon): ``stateRows()``, kept current by
+/// ``pendingStateChanges()`` (what changed since the last save) and read back by
+/// ``CorrelationStateRestorer``. A row's body is the entry's JSON inside the snapshot, so both
+/// forms share the format version.
 extension CallCorrelator {
     /// The envelope's format name and the version this build writes and reads. Bump the version
     /// whenever a stored field changes meaning or a non-optional field is added.

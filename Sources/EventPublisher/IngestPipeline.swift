@@ -28,13 +28,13 @@ import Synchronization
 /// ## Surviving a restart
 /// With a `saveState` closure the correlator's state is persisted incrementally: the engine records
 /// which entries (channels, calls, bridges, tombstones, …) changed
-/// (``CallCorrelator/trackStateChanges()``), and right after the sink stored a batch the pipeline
-/// hands it the rows of those entries (``CallCorrelator/pendingStateChanges()``, one transaction
-/// in the daemon). A save happens only when nothing is waiting for the sink, so the stored state
-/// never implies events that are not durable yet; it lags the outbox by at most the one batch
-/// between the two commits (the outbox's sequences and stored events cover that gap, see
-/// ``restore(_:configuration:)``). A save costs what changed — about one row per channel with an
-/// event — not the number of live calls. Given the stored state at start (rows, or a single-blob
+/// (``CallCorrelator/trackStateChanges()``), and at most every `saveInterval` (0.1 s), once the
+/// sink stored everything correlated so far, the pipeline hands it the rows of those entries
+/// (``CallCorrelator/pendingStateChanges()``, one transaction in the daemon). A save happens only
+/// when nothing is waiting for the sink, so the stored state never implies events that are not
+/// durable yet; it lags the outbox by at most `saveInterval` plus one save (the outbox's sequences
+/// and stored events cover that gap at a restore, except legs created within it). A save costs
+/// what changed — about one row per channel with an event — not the number of live calls. Given the stored state at start (rows, or a single-blob
 /// snapshot of an earlier build), the pipeline resumes it: the first resync then finishes the legs
 /// that vanished while the daemon was down and adopts the rest.
 public final class IngestPipeline: @unchecked Sendable {

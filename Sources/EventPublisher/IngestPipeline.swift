@@ -28,7 +28,8 @@ import Synchronization
 /// ## Surviving a restart
 /// With a `saveState` closure the correlator's state is persisted incrementally: the engine records
 /// which entries (channels, calls, bridges, tombstones, …) changed
-/// (``CallCorrelator/trackStateChanges()``), and at most every `saveInterval` (0.1 s), once the
+/// (``CallCorrelator/trackStateChanges()``), and every `saveInterval` (0.1 s) at most — sooner when
+/// saves are cheap, see ``currentSaveInterval`` — once the
 /// sink stored everything correlated so far, the pipeline hands it the rows of those entries
 /// (``CallCorrelator/pendingStateChanges()``, one transaction in the daemon). A save happens only
 /// when nothing is waiting for the sink, so the stored state never implies events that are not
@@ -104,6 +105,8 @@ public final class IngestPipeline: @unchecked Sendable {
     /// The next save rewrites every row: what is stored is not this state (an old blob was
     /// restored, the stored rows could not be read, or a full rewrite failed).
     private var needsFullRewrite = false
+    /// How long the last save took (encoding and storing).
+    private var lastSaveCost: TimeInterval = 0
     private var lastStatisticsLog = Date()
 
     private let sink: Sink
@@ -119,10 +122,10 @@ public final class IngestPipeline: @unchecked Sendable {
     /// `restoring`: the state an earlier run persisted, resumed when it decodes (else logged, and
     /// the pipeline starts empty). Restored calls continue after the highest sequence the outbox
     /// holds for them (`storedSequences`), which may be past the stored state's: event ids are never
-    /// reused. `saveInterval`: the least time between two saves (0: after every stored batch). The
-    /// default, 0.1 s, bounds what a `kill -9` loses to a tenth of a second of state at a third of
-    /// the cost of saving after every batch (docs/PERFORMANCE.md: 12 % against 33 % of a core at
-    /// 10,000 events/s with 10,000 live calls; saving once a second costs 10 %).
+    /// reused. `saveInterval`: the longest time between two saves while the state changes (0: after
+    /// every stored batch). The default, 0.1 s, bounds what a `kill -9` loses to a tenth of a second
+    /// of state at a third of the cost of saving after every batch (docs/PERFORMANCE.md: 12 %
+    /// against 33 % of a core at 10,000 events/s with 10,000 live calls; once a second: 10 %).
     /// `maxBacklog`: AMI messages queued before ``submit(_:)`` waits for the ingest thread.
     public init(configuration: CorrelationConfiguration, metrics: DaemonMetrics, logger: Logger,
                 expiryCheckInterval: TimeInterval = 60,
@@ -308,7 +311,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// pending (the stored state then trails the outbox by at most `saveInterval` plus one save).
     private func nextWakeUp() -> TimeInterval {
         guard saveState != nil, unsent.isEmpty, session.correlator.hasPendingStateChanges || needsFullRewrite else { return 1 }
-        let due = max(lastSave.addingTimeInterval(saveInterval), nextSaveAttempt).timeIntervalSinceNow
+        let due = max(lastSave.addingTimeInterval(currentSaveInterval), nextSaveAttempt).timeIntervalSinceNow
         return min(1, max(0.001, due))
     }
 
@@ -372,7 +375,14 @@ public final class IngestPipeline: @unchecked Sendable {
         }
     }
 
-    /// Saves the entries of the correlator's state that changed, when `saveInterval` passed (or
+    /// Time between two saves: 10× what the last one took, at most `saveInterval`. A busy daemon
+    /// (10,000 live calls, thousands of events/s: saves of 10–25 ms) saves every `saveInterval`, so
+    /// saving stays near a tenth of the ingest thread; a lightly loaded one (saves well under a
+    /// millisecond) saves after nearly every batch, and its stored state trails the outbox by
+    /// milliseconds instead of a tenth of a second.
+    private var currentSaveInterval: TimeInterval { min(saveInterval, 10 * lastSaveCost) }
+
+    /// Saves the entries of the correlator's state that changed, when `currentSaveInterval` passed (or
     /// `force`) and every event the state implies is durable: `unsent` is empty only right after
     /// the sink accepted everything correlated so far, so the stored state is never ahead of the
     /// outbox. The changes are cleared only once stored; a failed save is retried (whole) later.
@@ -380,7 +390,8 @@ public final class IngestPipeline: @unchecked Sendable {
         guard let saveState, unsent.isEmpty else { return }
         let now = Date()
         guard needsFullRewrite || session.correlator.hasPendingStateChanges,
-              force || (now >= nextSaveAttempt && now.timeIntervalSince(lastSave) >= saveInterval) else { return }
+              force || (now >= nextSaveAttempt && now.timeIntervalSince(lastSave) >= currentSaveInterval)
+        else { return }
         let began = Date()
         var changes = CorrelationStateChanges()
         if needsFullRewrite {
@@ -395,6 +406,7 @@ public final class IngestPipeline: @unchecked Sendable {
             needsFullRewrite = false
             lastSave = began
             let took = Date().timeIntervalSince(began)
+            lastSaveCost = took
             statistics.withLock {
                 $0.saves += 1
                 $0.rowsWritten += changes.upserts.count

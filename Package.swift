@@ -83,7 +83,7 @@ let package = Package(
         // against a real store.
         .testTarget(name: "ConfigurationTests",
                     dependencies: ["Configuration", "YAML", "Webhooks", "Storage", "Observability", "EventPublisher", "Delivery",
-                                   "TestSupport"],
+                                   "TestSupport", "CallCorrelation"],
                     swiftSettings: strict),
         .testTarget(name: "StorageTests",
                     dependencies: ["Storage", "SQLite", "Webhooks", "CallEvents", "Observability", "TestSupport"],

@@ -181,6 +181,18 @@ def drop_server(port, path, rate, drops, gap, restart_at, stats_path):
     while True:
         conn, _ = srv.accept()
         stats['connections'] += 1
+        if down_since is not None and rate:
+            # The PBX went on while nobody listened: those events are lost (tracked, never sent).
+            # Applied before the client can ask for CoreShowChannels, so the live list reflects
+            # them, as a real PBX's would (applied after the answer, the list showed channels whose
+            # Hangup was then never sent: legs the client could never finish).
+            with lock:
+                for _ in range(int((time.time() - down_since) * rate)):
+                    if cursor >= len(msgs): break
+                    raw, f = msgs[cursor]; cursor += 1
+                    if ids(f) & dead: continue
+                    track(f); stats['lost_while_down'] += 1
+            down_since = None
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.sendall(b'Asterisk Call Manager/5.0.1\r\n')
         logged_in = threading.Event(); closed = threading.Event()
@@ -227,14 +239,6 @@ def drop_server(port, path, rate, drops, gap, restart_at, stats_path):
         if not logged_in.wait(30):
             conn.close(); continue
         time.sleep(0.3)  # let the client's CoreShowChannels go first, as on a real PBX
-        if down_since is not None and rate:
-            # The PBX went on while nobody listened: those events are lost (tracked, never sent).
-            for _ in range(int((time.time() - down_since) * rate)):
-                if cursor >= len(msgs): break
-                raw, f = msgs[cursor]; cursor += 1
-                if ids(f) & dead: continue
-                track(f); stats['lost_while_down'] += 1
-            down_since = None
         try:
             while cursor < len(msgs) and not closed.is_set():
                 raw, f = msgs[cursor]

@@ -28,8 +28,11 @@ public enum AMIClientEvent: Sendable, Hashable {
 /// ## Reading promptly
 /// Asterisk closes a session whose socket does not drain within its `writetimeout` (100 ms by
 /// default). The reader thread does nothing but read, decode and hand messages over: `onEvent` is
-/// called on that thread and must not block (append to a queue, yield to an `AsyncStream` with
-/// unbounded buffering — ``start(bufferingPolicy:)`` does exactly that).
+/// called on that thread and must return quickly (append to a queue, yield to an `AsyncStream` —
+/// ``start(bufferingPolicy:)`` does exactly that). A consumer may wait briefly to bound its queue
+/// (the daemon's `IngestPipeline` waits once 20,000 messages are queued): the kernel's socket
+/// buffers absorb a short pause; only a reader stalled until they are full and then past
+/// `writetimeout` is dropped.
 ///
 /// ## Logging
 /// Connect, disconnect (with the reason), authentication failure and decoder diagnostics go to the

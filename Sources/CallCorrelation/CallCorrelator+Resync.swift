@@ -69,7 +69,7 @@ extension CallCorrelator {
         }
         // 3. Who talks to whom now (no repeat for pairs already reported).
         for bridgeID in touchedBridges { updateConnections(around: bridgeID, at: instant, into: &out) }
-        state.sequenceFloors = [:]
+        state.sequenceFloors.removeAll()
         return out
     }
 
@@ -111,8 +111,8 @@ extension CallCorrelator {
         // Bridges nobody is in (created and never entered, BridgeDestroy lost): `drop` only checks
         // the bridges of the call it drops.
         for (bridgeID, bridge) in state.bridges where bridge.memberIDs.isEmpty { state.bridges[bridgeID] = nil }
-        state.endedChannels = state.endedChannels.filter { $0.value >= cutoff }
-        state.usedCallIDs = state.usedCallIDs.filter { $0.value >= cutoff }
+        state.endedChannels.removeAll { $0.value < cutoff }
+        state.usedCallIDs.removeAll { $0.value < cutoff }
         return out
     }
 

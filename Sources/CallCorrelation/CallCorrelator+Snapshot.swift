@@ -8,6 +8,12 @@ import FoundationEssentials
 /// decoding are pure (no clock, no I/O); the shell decides when to take one and where to keep it.
 /// The configuration is not part of the snapshot: correlation rules are read at start, and a
 /// restored call keeps the tenant and direction it was published with.
+///
+/// Two forms of the same state: the whole-state snapshot (one blob; `replay`, tests, and stores
+/// written by earlier builds) and per-entry rows (the daemon): ``stateRows()``, kept current by
+/// ``pendingStateChanges()`` (what changed since the last save) and read back by
+/// ``CorrelationStateRestorer``. A row's body is the entry's JSON inside the snapshot, so both
+/// forms share the format version.
 extension CallCorrelator {
     /// The envelope's format name and the version this build writes and reads. Bump the version
     /// whenever a stored field changes meaning or a non-optional field is added.
@@ -234,4 +240,245 @@ private struct CodableJSON: Codable {
         case .object(let object): try container.encode(object.mapValues(CodableJSON.init), forKey: .object)
         }
     }
+}
+
+// MARK: - Incremental persistence: one row per state entry
+
+/// One persisted entry of the engine's state. `kind` names the part of the state (`channels`,
+/// `calls`, `bridges`, … — the ``CorrelationState`` property), `key` the entry in it, `body` its
+/// JSON (the same JSON the entry has inside ``CallCorrelator/snapshot()``). The row of kind
+/// ``CallCorrelator/stateHeaderKind`` holds the format, its version and the scalar counters.
+public struct CorrelationStateRow: Sendable, Equatable {
+    public var kind: String
+    public var key: String
+    public var body: [UInt8]
+
+    public init(kind: String, key: String, body: [UInt8]) {
+        self.kind = kind
+        self.key = key
+        self.body = body
+    }
+}
+
+/// What changed in the state since the shell last stored it: rows to write (insert or replace) and
+/// rows to delete (entries the engine forgot: a dropped call and its channels, expired tombstones).
+public struct CorrelationStateChanges: Sendable, Equatable {
+    public var upserts: [CorrelationStateRow] = []
+    public var deletions: [Deletion] = []
+
+    public struct Deletion: Sendable, Hashable {
+        public var kind: String
+        public var key: String
+
+        public init(kind: String, key: String) {
+            self.kind = kind
+            self.key = key
+        }
+    }
+
+    public init() {}
+
+    public var isEmpty: Bool { upserts.isEmpty && deletions.isEmpty }
+    /// Bytes of the row bodies (for metrics and logs).
+    public var bodyBytes: Int { upserts.reduce(0) { $0 + $1.body.count } }
+}
+
+extension CallCorrelator {
+    /// Kind of the one header row (key `""`): format, version, `nextOrder`.
+    public static let stateHeaderKind = "state"
+
+    /// From now on the engine records which entries change (the daemon calls this once, after a
+    /// restore); ``pendingStateChanges()`` then returns them. Off by default, so `replay`, tests and
+    /// benchmarks pay nothing.
+    public mutating func trackStateChanges() {
+        state.channels.isTracking = true
+        state.calls.isTracking = true
+        state.callIDByLinkedID.isTracking = true
+        state.localChannelIDByName.isTracking = true
+        state.bridges.isTracking = true
+        state.endedChannels.isTracking = true
+        state.usedCallIDs.isTracking = true
+        state.sequenceFloors.isTracking = true
+        state.mailboxNewCounts.isTracking = true
+    }
+
+    /// Whether an entry changed since the last ``clearPendingStateChanges()``.
+    public var hasPendingStateChanges: Bool {
+        !(state.channels.changedKeys.isEmpty && state.calls.changedKeys.isEmpty
+          && state.callIDByLinkedID.changedKeys.isEmpty && state.localChannelIDByName.changedKeys.isEmpty
+          && state.bridges.changedKeys.isEmpty && state.endedChannels.changedKeys.isEmpty
+          && state.usedCallIDs.changedKeys.isEmpty && state.sequenceFloors.changedKeys.isEmpty
+          && state.mailboxNewCounts.changedKeys.isEmpty)
+    }
+
+    /// The rows of the entries that changed since the last ``clearPendingStateChanges()`` (current
+    /// values; an entry written several times appears once), plus the header row. Applying them to
+    /// the rows stored before gives ``stateRows()``. Pure: call ``clearPendingStateChanges()`` once
+    /// they are stored; if storing fails, ask again later (nothing is lost).
+    public func pendingStateChanges() -> CorrelationStateChanges {
+        var changes = CorrelationStateChanges()
+        Self.collect(state.channels, "channels", into: &changes)
+        Self.collect(state.calls, "calls", into: &changes)
+        Self.collect(state.callIDByLinkedID, "callIDByLinkedID", into: &changes)
+        Self.collect(state.localChannelIDByName, "localChannelIDByName", into: &changes)
+        Self.collect(state.bridges, "bridges", into: &changes)
+        Self.collect(state.endedChannels, "endedChannels", into: &changes)
+        Self.collect(state.usedCallIDs, "usedCallIDs", into: &changes)
+        Self.collect(state.sequenceFloors, "sequenceFloors", into: &changes)
+        Self.collect(state.mailboxNewCounts, "mailboxNewCounts", into: &changes)
+        if !changes.isEmpty { changes.upserts.append(headerRow()) }
+        return changes
+    }
+
+    public mutating func clearPendingStateChanges() {
+        state.channels.clearChanges()
+        state.calls.clearChanges()
+        state.callIDByLinkedID.clearChanges()
+        state.localChannelIDByName.clearChanges()
+        state.bridges.clearChanges()
+        state.endedChannels.clearChanges()
+        state.usedCallIDs.clearChanges()
+        state.sequenceFloors.clearChanges()
+        state.mailboxNewCounts.clearChanges()
+    }
+
+    /// Every row of the current state (a full rewrite: the first save after a restore from an old
+    /// single-blob snapshot, or after the stored rows could not be read).
+    public func stateRows() -> [CorrelationStateRow] {
+        var rows: [CorrelationStateRow] = []
+        Self.appendAll(state.channels, "channels", to: &rows)
+        Self.appendAll(state.calls, "calls", to: &rows)
+        Self.appendAll(state.callIDByLinkedID, "callIDByLinkedID", to: &rows)
+        Self.appendAll(state.localChannelIDByName, "localChannelIDByName", to: &rows)
+        Self.appendAll(state.bridges, "bridges", to: &rows)
+        Self.appendAll(state.endedChannels, "endedChannels", to: &rows)
+        Self.appendAll(state.usedCallIDs, "usedCallIDs", to: &rows)
+        Self.appendAll(state.sequenceFloors, "sequenceFloors", to: &rows)
+        Self.appendAll(state.mailboxNewCounts, "mailboxNewCounts", to: &rows)
+        rows.append(headerRow())
+        return rows
+    }
+
+    /// A correlator that continues from stored rows (``stateRows()`` as updated by
+    /// ``pendingStateChanges()``). Throws ``CorrelationSnapshotError`` when the header row is
+    /// missing or from another format version, or a row does not decode; the caller then starts
+    /// empty. Rows of kinds this build does not know are ignored. See also
+    /// ``CorrelationStateRestorer`` (rows one at a time).
+    public init(configuration: CorrelationConfiguration, restoringRows rows: [CorrelationStateRow]) throws {
+        var restorer = CorrelationStateRestorer(configuration: configuration)
+        for row in rows where row.kind == Self.stateHeaderKind { try restorer.add(row) }
+        for row in rows where row.kind != Self.stateHeaderKind { try restorer.add(row) }
+        self = try restorer.finish()
+    }
+
+    private func headerRow() -> CorrelationStateRow {
+        let header = StateHeader(format: Self.snapshotFormat, version: Self.snapshotVersion, nextOrder: state.nextOrder)
+        return CorrelationStateRow(kind: Self.stateHeaderKind, key: "", body: Self.encodeRow(header))
+    }
+
+    private static func collect<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
+                                       into changes: inout CorrelationStateChanges) {
+        for key in entries.changedKeys {
+            if let value = entries[key] {
+                changes.upserts.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
+            } else {
+                changes.deletions.append(.init(kind: kind, key: key))
+            }
+        }
+    }
+
+    private static func appendAll<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
+                                         to rows: inout [CorrelationStateRow]) {
+        for (key, value) in entries.storage {
+            rows.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
+        }
+    }
+
+    private static func encodeRow<Value: Encodable>(_ value: Value) -> [UInt8] {
+        do {
+            return try StreamingJSONEncoder.encode(value)
+        } catch {
+            // As in `snapshot()`: plain values with synthesized encodings never throw here.
+            preconditionFailure("correlation state is not encodable: \(error)")
+        }
+    }
+}
+
+/// Rebuilds a correlator from stored rows fed one at a time, so a restore never holds every row
+/// in memory at once (with 10,000 live calls the rows are ~26 MB, and holding them all while the
+/// records are decoded left the heap fragmented: 127 MiB RSS after such a restart). Give it the
+/// header row first (its version is checked before anything is decoded); rows of other kinds
+/// follow in any order.
+public struct CorrelationStateRestorer {
+    private var correlator: CallCorrelator
+    private var sawHeader = false
+    private let decoder: JSONDecoder
+    public private(set) var rowCount = 0
+
+    public init(configuration: CorrelationConfiguration) {
+        correlator = CallCorrelator(configuration: configuration)
+        decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
+    }
+
+    /// Decodes one row into the state. Throws ``CorrelationSnapshotError`` (header of another
+    /// format or version, or a row that does not decode).
+    public mutating func add(_ row: CorrelationStateRow) throws {
+        rowCount += 1
+        if row.kind == CallCorrelator.stateHeaderKind {
+            let header: StateHeader
+            do {
+                header = try decoder.decode(StateHeader.self, from: Data(row.body))
+            } catch {
+                throw CorrelationSnapshotError.notASnapshot(reason: String(describing: error))
+            }
+            guard header.format == CallCorrelator.snapshotFormat else {
+                throw CorrelationSnapshotError.notASnapshot(reason: "format is \"\(header.format)\"")
+            }
+            guard header.version == CallCorrelator.snapshotVersion else {
+                throw CorrelationSnapshotError.unsupportedVersion(found: header.version,
+                                                                  supported: CallCorrelator.snapshotVersion)
+            }
+            correlator.state.nextOrder = header.nextOrder
+            sawHeader = true
+            return
+        }
+        do {
+            let body = Data(row.body)
+            switch row.kind {
+            case "channels": correlator.state.channels[row.key] = try decoder.decode(ChannelRecord.self, from: body)
+            case "calls": correlator.state.calls[row.key] = try decoder.decode(CallRecord.self, from: body)
+            case "callIDByLinkedID":
+                correlator.state.callIDByLinkedID[row.key] = try decoder.decode(String.self, from: body)
+            case "localChannelIDByName":
+                correlator.state.localChannelIDByName[row.key] = try decoder.decode(String.self, from: body)
+            case "bridges": correlator.state.bridges[row.key] = try decoder.decode(BridgeRecord.self, from: body)
+            case "endedChannels":
+                correlator.state.endedChannels[row.key] = try decoder.decode(EventInstant.self, from: body)
+            case "usedCallIDs": correlator.state.usedCallIDs[row.key] = try decoder.decode(EventInstant.self, from: body)
+            case "sequenceFloors": correlator.state.sequenceFloors[row.key] = try decoder.decode(Int.self, from: body)
+            case "mailboxNewCounts":
+                correlator.state.mailboxNewCounts[row.key] = try decoder.decode(Int.self, from: body)
+            default: return
+            }
+        } catch {
+            throw CorrelationSnapshotError.corrupt(reason: "\(row.kind) \"\(row.key)\": \(error)")
+        }
+    }
+
+    /// The restored correlator; throws when no header row was given.
+    public func finish() throws -> CallCorrelator {
+        guard sawHeader else {
+            throw CorrelationSnapshotError.notASnapshot(
+                reason: "no \(CallCorrelator.stateHeaderKind) row among \(rowCount) rows")
+        }
+        return correlator
+    }
+}
+
+private struct StateHeader: Codable {
+    var format: String
+    var version: Int
+    var nextOrder: Int
 }

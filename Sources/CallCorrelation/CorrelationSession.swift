@@ -45,6 +45,12 @@ public struct CorrelationSession: Sendable {
     /// See ``CallCorrelator/continueSequences(after:)``.
     public mutating func continueSequences(after floors: [String: Int]) { correlator.continueSequences(after: floors) }
 
+    /// See ``CallCorrelator/trackStateChanges()`` (incremental persistence).
+    public mutating func trackStateChanges() { correlator.trackStateChanges() }
+
+    /// See ``CallCorrelator/clearPendingStateChanges()``.
+    public mutating func clearPendingStateChanges() { correlator.clearPendingStateChanges() }
+
     /// Timer tick of the shell: expires legs silent for longer than the configured expiry.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput { correlator.expireStale(now: now) }
 

@@ -2,27 +2,29 @@ import CallEvents
 
 /// Everything the engine remembers between inputs. Plain values, so the engine stays a value type
 /// that can be copied, compared and persisted (`CallCorrelator.snapshot()`, CallCorrelator+Snapshot.swift).
+/// The keyed parts are `TrackedDictionary`s: they record which keys changed, so the daemon persists
+/// only those (one row per entry, `CallCorrelator.pendingStateChanges()`).
 struct CorrelationState: Sendable, Codable {
     /// Every live channel (real legs and Local halves) by `Uniqueid`.
-    var channels: [String: ChannelRecord] = [:]
+    var channels = TrackedDictionary<ChannelRecord>()
     /// Live calls by call id.
-    var calls: [String: CallRecord] = [:]
+    var calls = TrackedDictionary<CallRecord>()
     /// `Linkedid` → call id, for channels that join an existing call.
-    var callIDByLinkedID: [String: String] = [:]
+    var callIDByLinkedID = TrackedDictionary<String>()
     /// Local halves by channel name, to find a half's partner (`;1` ↔ `;2`).
-    var localChannelIDByName: [String: String] = [:]
+    var localChannelIDByName = TrackedDictionary<String>()
     /// Bridges with their members, in entry order.
-    var bridges: [String: BridgeRecord] = [:]
+    var bridges = TrackedDictionary<BridgeRecord>()
     /// Channels and call ids that ended recently, so late events (Cdr, BridgeLeave, VarSet after
     /// Hangup — pitfall P3) neither resurrect them nor reuse a call id. Purged by `expire(before:)`.
-    var endedChannels: [String: EventInstant] = [:]
-    var usedCallIDs: [String: EventInstant] = [:]
+    var endedChannels = TrackedDictionary<EventInstant>()
+    var usedCallIDs = TrackedDictionary<EventInstant>()
     /// Highest sequence an earlier run already published per call id (the shell reads them from its
     /// outbox before a resync after a restart): an adopted call continues after it, so its event
     /// ids never repeat ones already stored. Consumed when the call is created, cleared after a resync.
-    var sequenceFloors: [String: Int] = [:]
+    var sequenceFloors = TrackedDictionary<Int>()
     /// Last known `New` count per mailbox, for MWI updates without a channel.
-    var mailboxNewCounts: [String: Int] = [:]
+    var mailboxNewCounts = TrackedDictionary<Int>()
     /// Creation counter: orders legs deterministically (never hash order).
     var nextOrder = 0
 }

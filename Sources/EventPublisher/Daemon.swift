@@ -1,5 +1,6 @@
 import AMIClient
 import AdminAPI
+import CallCorrelation
 import CallEvents
 import Configuration
 import Delivery
@@ -116,12 +117,18 @@ public final class Daemon: Sendable {
         try ConfigReloader.loadAndSeed(path: options.configPath, store: store, logger: logger)
         let outbox = try Outbox(path: storePath)
         let snapshots = try CorrelationSnapshotStore(database: outbox.database)
-        var snapshot: CorrelationSnapshotStore.Snapshot?
+        var restored: IngestPipeline.RestoredState?
         do {
-            snapshot = try snapshots.load()
+            if try snapshots.rowCount() > 0 {
+                // Read row by row while restoring (see `CorrelationStateRestorer`).
+                restored = .streamedRows { visit in
+                    try snapshots.forEachRow { try visit(CorrelationStateRow(kind: $0.kind, key: $0.key, body: $0.body)) }
+                }
+            } else if let blob = try snapshots.load() {
+                restored = .snapshot(blob.bytes)
+            }
         } catch {
-            logger.error("cannot read the correlation snapshot; starting with no calls in progress",
-                         ["error": String(describing: error)])
+            restored = .unreadable(reason: "cannot read the store: \(error)")
         }
         let directory = WebhookDirectory(store: store)
         if let error = directory.refresh() { throw error }
@@ -149,10 +156,15 @@ public final class Daemon: Sendable {
                                               try outbox.storedEventBodies(callID: $0, afterSequence: published[$0]!)
                                           }
                                       },
-                                      snapshot: snapshot?.bytes,
-                                      saveSnapshot: { bytes in
-                                          try snapshots.save(bytes, savedAtMilliseconds:
-                                              Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+                                      restoring: restored,
+                                      saveState: { changes, replacingAll in
+                                          try snapshots.apply(CorrelationSnapshotStore.Changes(
+                                              upserts: changes.upserts.map {
+                                                  .init(kind: $0.kind, key: $0.key, body: $0.body)
+                                              },
+                                              deletions: changes.deletions.map { ($0.kind, $0.key) },
+                                              replacingAll: replacingAll,
+                                              savedAtMilliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())))
                                       }) { events in
             try delivery.enqueue(events, recipients: directory.recipients(of:))
         }

@@ -190,6 +190,10 @@ func memoryLiveBench(_ args: Arguments) {
     let baseline = memoryKiB()?.rss ?? 0
     var decoder = AMIFrameDecoder()
     var correlator = CallCorrelator(configuration: configuration)
+    // `--track-changes=1`: as the daemon, the engine records changed entries (cleared every 2,000
+    // messages, ~0.1 s of the bench's 20,000 events/s; nothing encoded): the hook's cost.
+    let tracking = args.options["track-changes"] != nil
+    if tracking { correlator.trackStateChanges() }
     var last = EventInstant(microseconds: 0)
     var chunk = [UInt8](repeating: 0, count: 65_536)
     var messages = 0
@@ -209,6 +213,7 @@ func memoryLiveBench(_ args: Arguments) {
             if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) { last = max(last, instant) }
             _ = correlator.process(message, at: last)
             if messages % 10_000 == 0 { _ = correlator.expireStale(now: last) }
+            if tracking && messages % 2_000 == 0 { correlator.clearPendingStateChanges() }
             let live = correlator.liveCallCount
             if live > peakLive {
                 peakLive = live
@@ -221,6 +226,7 @@ func memoryLiveBench(_ args: Arguments) {
             if rssAtTarget < 0 && live >= target {
                 rssAtTarget = memoryKiB()?.rss ?? 0
                 messagesAtTarget = messages
+                if args.options["snapshot-cost"] != nil { snapshotCost(correlator) }
             }
         }
     }
@@ -229,11 +235,32 @@ func memoryLiveBench(_ args: Arguments) {
     result("memory_live", [
         "cpu_events_per_s": fmt(Double(messages) / cpu),
         "file": (path as NSString).lastPathComponent, "messages": String(messages),
+        "track_changes": tracking ? "yes" : "no",
         "peak_live_calls": String(peakLive), "peak_live_channels_at_end": String(correlator.liveChannelCount),
         "baseline_rss_mib": mib(baseline),
         "rss_at_target_mib": rssAtTarget >= 0 ? mib(rssAtTarget) : "n/a",
         "messages_at_target": String(messagesAtTarget),
         "rss_at_peak_mib": mib(rssAtPeak), "hwm_mib": mib(end?.hwm ?? 0), "rss_end_mib": mib(end?.rss ?? 0),
+    ])
+}
+
+/// `memory-live --snapshot-cost`: at the target, what persisting the whole state costs once, as
+/// the single JSON blob of earlier builds (`snapshot()`) and as per-entry rows (`stateRows()`, the
+/// daemon's full rewrite; its incremental saves write the changed rows only). Raises the HWM.
+func snapshotCost(_ correlator: CallCorrelator) {
+    let before = memoryKiB()
+    let c0 = threadCPUNanoseconds()
+    let blob = correlator.snapshot()
+    let c1 = threadCPUNanoseconds()
+    let afterBlob = memoryKiB()
+    let rows = correlator.stateRows()
+    let c2 = threadCPUNanoseconds()
+    result("snapshot_cost", [
+        "live_calls": String(correlator.liveCallCount), "blob_bytes": String(blob.count),
+        "blob_ms": fmt(Double(c1 - c0) / 1e6), "blob_hwm_mib": mib(afterBlob?.hwm ?? 0),
+        "rss_before_mib": mib(before?.rss ?? 0),
+        "rows": String(rows.count), "rows_bytes": String(rows.reduce(0) { $0 + $1.body.count }),
+        "rows_ms": fmt(Double(c2 - c1) / 1e6),
     ])
 }
 

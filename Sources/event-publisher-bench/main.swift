@@ -9,7 +9,7 @@ let usage = """
       decode       [--file F] [--min-events 1000000] [--reps 3] [--chunk 65536]
       correlate    [--file F] [--min-events 1000000] [--config YAML] [--reps 1]
       correlate-profile [--file F] [--passes 8] [--config YAML]   (time per AMI event name)
-      memory-live  --file GENERATED.ami [--target-live 10000] [--config YAML]
+      memory-live  --file GENERATED.ami [--target-live 10000] [--config YAML] [--snapshot-cost=1] [--track-changes=1]
       delivery     --url URL [--requests 30000] [--calls 1000] [--concurrency 64] [--body-size 1024] [--batch 200]
       e2e-report   --sent SENT.tsv --record SINK.tsv [--file F] [--loops 1] [--config YAML] [--label e2e_1000]
       ref-scan     --bin ami-scan-ref [--file F] [--repeat 200]

@@ -1,4 +1,5 @@
 import AMIProtocol
+import CallCorrelation
 import CallEvents
 import Configuration
 import EventPublisher
@@ -96,5 +97,123 @@ struct IngestPipelineTests {
         #expect(!events.isEmpty)
         #expect(events.first?.id == "evt_70.1_7")
         #expect(events.map(\.sequence) == Array(7..<(7 + events.count)))
+    }
+
+    static var logger: Logger { Logger(label: "ingest-test", level: .critical, handler: InMemoryLogHandler()) }
+
+    /// The saves a pipeline made: (changes, replacingAll) in order.
+    final class SaveRecorder: Sendable {
+        let saves = Mutex<[(CorrelationStateChanges, Bool)]>([])
+        var count: Int { saves.withLock { $0.count } }
+
+        /// The rows a store would hold after every save so far.
+        var rows: [CorrelationStateRow] {
+            var kept: [String: CorrelationStateRow] = [:]
+            for (changes, replacingAll) in saves.withLock({ $0 }) {
+                if replacingAll { kept = [:] }
+                for deletion in changes.deletions { kept[deletion.kind + "/" + deletion.key] = nil }
+                for row in changes.upserts { kept[row.kind + "/" + row.key] = row }
+            }
+            return Array(kept.values)
+        }
+    }
+
+    @Test("The AMI queue is bounded: submit waits while maxBacklog messages are queued, then everything is processed")
+    func boundedQueue() throws {
+        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"))
+        let release = DispatchSemaphore(value: 0)
+        let blocked = Atomic<Bool>(true)
+        let stored = Atomic<Int>(0)
+        let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: DaemonMetrics(),
+                                      logger: Self.logger, maxBacklog: 20) { events in
+            // The first stored batch holds the ingest thread until the test releases it (a stalled disk).
+            if blocked.load(ordering: .acquiring) { release.wait() }
+            stored.add(events.count, ordering: .relaxed)
+        }
+        pipeline.start()
+        let messages = try AMIReplayServer.streamableMessages(
+            ofCapture: Fixtures.path("fixtures/ami/16-concurrent-10-mixed.ami"))
+        #expect(messages.count > 200)
+        let submitted = Atomic<Int>(0)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for message in messages {
+                pipeline.submit(.message(message))
+                submitted.add(1, ordering: .relaxed)
+            }
+            done.signal()
+        }.start()
+        // The ingest thread is stuck in the sink: the queue fills up to the bound and the reader waits.
+        let deadline = Date().addingTimeInterval(10)
+        while pipeline.backlog < 20 && Date() < deadline { usleep(1000) }
+        #expect(pipeline.backlog == 20)
+        usleep(50_000)
+        #expect(pipeline.backlog == 20, "the queue grew past its bound")
+        #expect(submitted.load(ordering: .relaxed) < messages.count, "the reader was not held back")
+        blocked.store(false, ordering: .releasing)
+        release.signal()
+        #expect(done.wait(timeout: .now() + 20) == .success, "the reader never got through")
+        #expect(pipeline.stop(timeout: 10))
+        #expect(submitted.load(ordering: .relaxed) == messages.count)
+        #expect(stored.load(ordering: .relaxed) > 0)
+    }
+
+    @Test("The state is saved only after the sink stored the batch, and the saved rows restore the calls in progress")
+    func stateSavesFollowTheSink() throws {
+        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"))
+        let sink = Recorder()
+        let saves = SaveRecorder()
+        let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: DaemonMetrics(),
+                                      logger: Self.logger, saveState: { changes, replacingAll in
+                                          saves.saves.withLock { $0.append((changes, replacingAll)) }
+                                      }) { _ in
+            sink.attempts.add(1, ordering: .relaxed)
+            if sink.failing.load(ordering: .relaxed) { throw DiskFull() }
+        }
+        #expect(saves.count == 0, "nothing stored, nothing to convert")
+        pipeline.start()
+        let messages = try AMIReplayServer.streamableMessages(
+            ofCapture: Fixtures.path("fixtures/ami/16-concurrent-10-mixed.ami"))
+        let half = Array(messages[..<(messages.count / 2)])
+        for message in half { pipeline.submit(.message(message)) }
+        let deadline = Date().addingTimeInterval(10)
+        while sink.count == 0 && Date() < deadline { usleep(1000) }
+        // The sink refuses events: whatever was saved before (input that made no events), nothing is
+        // saved while they wait, however long (several save intervals here).
+        let before = saves.count
+        for message in messages[(messages.count / 2)...].prefix(50) { pipeline.submit(.message(message)) }
+        usleep(400_000)
+        #expect(saves.count == before, "a state save ran ahead of the outbox")
+        sink.failing.store(false, ordering: .relaxed)
+        #expect(pipeline.stop(timeout: 10))
+        #expect(saves.count > before)
+        #expect(saves.saves.withLock { $0 }.allSatisfy { !$0.1 }, "no full rewrite was needed")
+        // The rows are the state the pipeline ended with: what a correlator fed the same input holds.
+        var twin = CorrelationSession(configuration: configuration.correlation)
+        for message in half + messages[(messages.count / 2)...].prefix(50) { _ = twin.ingest(message) }
+        let restored = try CallCorrelator(configuration: configuration.correlation, restoringRows: saves.rows)
+        #expect(restored.trackedCallIDs == twin.correlator.trackedCallIDs)
+        #expect(restored.liveCallCount > 0)
+    }
+
+    @Test("An old single-blob snapshot is restored and rewritten as rows at once (replacing everything stored)")
+    func oldSnapshotIsConverted() throws {
+        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"))
+        let messages = try AMIReplayServer.streamableMessages(
+            ofCapture: Fixtures.path("fixtures/ami/16-concurrent-10-mixed.ami"))
+        var earlier = CorrelationSession(configuration: configuration.correlation)
+        for message in messages[..<(messages.count / 2)] { _ = earlier.ingest(message) }
+        let blob = earlier.correlator.snapshot()
+        let saves = SaveRecorder()
+        let pipeline = IngestPipeline(configuration: configuration.correlation, metrics: DaemonMetrics(),
+                                      logger: Self.logger, restoring: .snapshot(blob),
+                                      saveState: { changes, replacingAll in
+                                          saves.saves.withLock { $0.append((changes, replacingAll)) }
+                                      }) { _ in }
+        #expect(saves.count == 1)
+        #expect(saves.saves.withLock { $0.first?.1 } == true)
+        let restored = try CallCorrelator(configuration: configuration.correlation, restoringRows: saves.rows)
+        #expect(restored.snapshot() == blob)
+        _ = pipeline
     }
 }

@@ -99,8 +99,12 @@ struct RestartReconstructionTests {
         #expect(stored, "the first run never stored the first part's events")
         first.stop(deliveryTimeout: .seconds(2))
         server1.stop()
-        let snapshot = try CorrelationSnapshotStore(path: storePath).load()
-        #expect(snapshot != nil, "a graceful stop persists the correlation state")
+        let saved = try CorrelationSnapshotStore(path: storePath).loadState()
+        if case .rows(let rows, _)? = saved {
+            #expect(rows.contains { $0.kind == "channels" }, "a graceful stop persists the calls in progress")
+        } else {
+            Issue.record("a graceful stop persists the correlation state as rows, found \(String(describing: saved))")
+        }
 
         // Second run: every call ended while we were down (empty CoreShowChannels).
         let server2 = try AMIReplayServer(configuration: AMIReplayServer.Configuration())
@@ -138,11 +142,12 @@ struct RestartReconstructionTests {
         server1.stream(part)
         let stored = try EndToEnd.wait(timeout: .seconds(15)) { try Self.storedDeliveries(storePath) >= firstRun.count }
         #expect(stored, "the first run never stored the first part's events")
-        // The snapshot follows the stored events within its interval (2 s); wait for one taken after
-        // every event of the first part was stored, then die hard.
-        let storedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        // The state rows follow the stored events (saved right after each stored batch); wait for a
+        // save after every event of the first part was stored, then die hard.
+        // (The newest delivery's creation time is when the last batch was committed.)
+        let storedAt = try Outbox(path: storePath).deliveries(DeliveryQuery(limit: 1)).first?.createdAt ?? 0
         let snapshotted = try EndToEnd.wait(timeout: .seconds(10)) {
-            (try CorrelationSnapshotStore(path: storePath).load()?.savedAtMilliseconds ?? 0) >= storedAt
+            (try CorrelationSnapshotStore(path: storePath).savedAtMilliseconds() ?? 0) >= storedAt
         }
         #expect(snapshotted, "no snapshot after the first part: \(first.log.suffix(2000))")
         first.kill9()

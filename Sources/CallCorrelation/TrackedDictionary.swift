@@ -1,0 +1,94 @@
+/// A `[String: Value]` that remembers which keys were written or removed since the shell last
+/// persisted them (``CallCorrelator/pendingStateChanges()``).
+///
+/// Why a wrapper instead of marking calls dirty in the handlers: every write to the state goes
+/// through this type's subscript or removal methods, so the set of changed keys is complete by
+/// construction — a handler added or optimised later cannot forget to mark what it touched, and a
+/// restore from the incremental rows cannot drift from the live state. Reads cost nothing extra; a
+/// write costs one `Set` insert, and only while tracking is on (the daemon; `replay` and the
+/// benchmarks never turn it on).
+///
+/// Only the operations the engine uses are offered. Every mutating one records its keys.
+struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
+    private(set) var storage: [String: Value]
+    /// Keys written or removed since the last ``clearChanges()``, while ``isTracking``.
+    private(set) var changedKeys: Set<String> = []
+    /// The last key recorded: runs of writes to one key (a handler updating several fields of the
+    /// same channel) cost a string comparison instead of a hash.
+    private var lastChangedKey: String?
+    var isTracking = false
+
+    init() { storage = [:] }
+
+    init(_ storage: [String: Value]) { self.storage = storage }
+
+    subscript(key: String) -> Value? {
+        get { storage[key] }
+        set {
+            noteChange(key)
+            storage[key] = newValue
+        }
+        _modify {
+            noteChange(key)
+            yield &storage[key]
+        }
+    }
+
+    subscript(key: String, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { storage[key, default: defaultValue()] }
+        _modify {
+            noteChange(key)
+            yield &storage[key, default: defaultValue()]
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: String) -> Value? {
+        noteChange(key)
+        return storage.removeValue(forKey: key)
+    }
+
+    /// Removes every entry `shouldRemove` selects (tombstone expiry).
+    mutating func removeAll(where shouldRemove: (Dictionary<String, Value>.Element) -> Bool) {
+        let doomed = storage.filter(shouldRemove).map(\.key)
+        for key in doomed { removeValue(forKey: key) }
+    }
+
+    mutating func removeAll() {
+        for key in storage.keys { noteChange(key) }
+        storage.removeAll()
+    }
+
+    var keys: Dictionary<String, Value>.Keys { storage.keys }
+    var values: Dictionary<String, Value>.Values { storage.values }
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.isEmpty }
+    func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> [String: T] { try storage.mapValues(transform) }
+
+    @inline(__always)
+    private mutating func noteChange(_ key: String) {
+        guard isTracking, key != lastChangedKey else { return }
+        changedKeys.insert(key)
+        lastChangedKey = key
+    }
+
+    mutating func clearChanges() {
+        changedKeys.removeAll(keepingCapacity: true)
+        lastChangedKey = nil
+    }
+
+    /// Encoded as the plain dictionary: the full snapshot's JSON is unchanged by the wrapper.
+    init(from decoder: any Decoder) throws {
+        storage = try decoder.singleValueContainer().decode([String: Value].self)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(storage)
+    }
+}
+
+extension TrackedDictionary: Sequence {
+    func makeIterator() -> Dictionary<String, Value>.Iterator { storage.makeIterator() }
+    var underestimatedCount: Int { storage.count }
+}

@@ -108,8 +108,7 @@ extension CallCorrelator {
             queue.answeredByLegID = peerID
             state.calls[leg.callID]!.queue = queue
         }
-        let peer = state.channels[peerID]!
-        emitLegEvent(.callConnected, legID: legID, extra: ["peer": legJSON(peer)], at: instant, into: &out)
+        emitLegEvent(.callConnected, legID: legID, peerID: peerID, at: instant, into: &out)
     }
 
     /// Real legs in the given bridges or behind Local pairs bridged there, oldest first.

@@ -3,18 +3,27 @@ import CallEvents
 /// Building the published payloads (event-model.md). Keys are sorted at encoding time; the order
 /// of legs in `legs` is creation order, never hash order.
 extension CallCorrelator {
-    /// Appends a leg event (`started`/`connected`/`updated`/`finished`) of leg `legID`.
+    /// Appends a leg event (`started`/`connected`/`updated`/`finished`) of leg `legID`; `peerID`
+    /// adds that leg's object as `peer` (`connected`).
+    ///
+    /// Each leg object is built once per event: the leg itself and its peer are taken from the
+    /// `legs` snapshot when they are in it (formatting instants and hashing keys is most of the
+    /// cost of an event).
     mutating func emitLegEvent(
-        _ type: EventName, legID: String, extra: [String: JSONValue], at instant: EventInstant,
-        into out: inout CorrelationOutput
+        _ type: EventName, legID: String, peerID: String? = nil, extra: [String: JSONValue] = [:],
+        at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        guard let leg = state.channels[legID] else { return }
-        let callID = leg.callID
-        var data = callData(callID)
-        data["leg"] = legJSON(leg)
-        data["started_at"] = .string(leg.createdAt.iso8601)
-        data["answered_at"] = .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601)
-        data["ended_at"] = .optional(leg.endedAt?.iso8601)
+        guard let callID = state.channels[legID]?.callID else { return }
+        var legObjects: [(id: String, object: [String: JSONValue])] = []
+        var data = callData(callID, legObjects: &legObjects)
+        let legObject = legObjects.first { $0.id == legID }?.object ?? legDictionary(state.channels[legID]!)
+        data["leg"] = .object(legObject)
+        data["started_at"] = legObject["started_at"]
+        data["answered_at"] = legObject["answered_at"]
+        data["ended_at"] = legObject["ended_at"]
+        if let peerID, let peer = state.channels[peerID] {
+            data["peer"] = .object(legObjects.first { $0.id == peerID }?.object ?? legDictionary(peer))
+        }
         for (key, value) in extra { data[key] = value }
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
     }
@@ -24,8 +33,9 @@ extension CallCorrelator {
         _ type: EventName, callID: String, data: [String: JSONValue], at instant: EventInstant,
         into out: inout CorrelationOutput
     ) {
-        state.calls[callID]!.sequence += 1
-        let call = state.calls[callID]!
+        guard let index = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
+        state.calls.values[index].sequence += 1
+        let call = state.calls.values[index]
         let sequence = call.sequenceBase + call.sequence
         out.events.append(
             CallEvent(
@@ -36,25 +46,44 @@ extension CallCorrelator {
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
     func callData(_ callID: String) -> [String: JSONValue] {
+        var legObjects: [(id: String, object: [String: JSONValue])] = []
+        return callData(callID, legObjects: &legObjects)
+    }
+
+    /// ``callData(_:)`` that also hands back the leg objects of the `legs` snapshot by leg id, for
+    /// callers that publish one of them again (`leg`, `peer`).
+    func callData(
+        _ callID: String, legObjects: inout [(id: String, object: [String: JSONValue])]
+    ) -> [String: JSONValue] {
         let call = state.calls[callID]!
-        let legs = publishedLegs(of: call)
+        var legs: [JSONValue] = []
+        legs.reserveCapacity(call.channelIDs.count)
+        legObjects.reserveCapacity(call.channelIDs.count)
+        var firstCallee: String?
+        for id in call.channelIDs {
+            guard let leg = state.channels[id], leg.isRealLeg, leg.phase != .pending else { continue }
+            if firstCallee == nil, leg.role == .callee { firstCallee = id }
+            let object = legDictionary(leg)
+            legObjects.append((id, object))
+            legs.append(.object(object))
+        }
         let caller = call.callerLegID.flatMap { state.channels[$0] }
         var to: JSONValue = ["number": .optional(call.dialedNumber), "name": nil]
         if let caller, let peerID = caller.lastPeerID, let peer = state.channels[peerID] {
             to = partyJSON(peer)
-        } else if let callee = legs.first(where: { $0.role == .callee }) {
+        } else if let firstCallee, let callee = state.channels[firstCallee] {
             to = partyJSON(callee)
         }
-        return [
-            "call_id": .string(callID),
-            "related_call_ids": .array(call.relatedCallIDs.map { .string($0) }),
-            "direction": .string((call.direction ?? .internal).rawValue),
-            "from": caller.map(partyJSON) ?? ["number": nil, "name": nil],
-            "to": to,
-            "dialed_number": .optional(call.dialedNumber),
-            "queue": queueJSON(call.queue),
-            "legs": .array(legs.map(legJSON)),
-        ]
+        var data = [String: JSONValue](minimumCapacity: 24)
+        data["call_id"] = .string(callID)
+        data["related_call_ids"] = .array(call.relatedCallIDs.map { .string($0) })
+        data["direction"] = .string((call.direction ?? .internal).rawValue)
+        data["from"] = caller.map(partyJSON) ?? ["number": nil, "name": nil]
+        data["to"] = to
+        data["dialed_number"] = .optional(call.dialedNumber)
+        data["queue"] = queueJSON(call.queue)
+        data["legs"] = .array(legs)
+        return data
     }
 
     /// Real legs of the call that have been announced, in creation order.
@@ -65,21 +94,24 @@ extension CallCorrelator {
         }
     }
 
-    func legJSON(_ leg: ChannelRecord) -> JSONValue {
-        [
-            "id": .string(leg.uniqueID),
-            "role": .string(leg.role.rawValue),
-            "channel": .string(leg.name),
-            "device": .string(deviceName(ofChannel: leg.name)),
-            "number": .string(leg.number),
-            "name": .optional(leg.displayName),
-            "state": .string(leg.legState.rawValue),
-            "external": .bool(leg.isExternal),
-            "account_code": .optional(leg.accountCode),
-            "started_at": .string(leg.createdAt.iso8601),
-            "answered_at": .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601),
-            "ended_at": .optional(leg.endedAt?.iso8601),
-        ]
+    func legJSON(_ leg: ChannelRecord) -> JSONValue { .object(legDictionary(leg)) }
+
+    /// A leg's published object (event-model.md `leg`).
+    func legDictionary(_ leg: ChannelRecord) -> [String: JSONValue] {
+        var object = [String: JSONValue](minimumCapacity: 12)
+        object["id"] = .string(leg.uniqueID)
+        object["role"] = .string(leg.role.rawValue)
+        object["channel"] = .string(leg.name)
+        object["device"] = .string(deviceName(ofChannel: leg.name))
+        object["number"] = .string(leg.number)
+        object["name"] = .optional(leg.displayName)
+        object["state"] = .string(leg.legState.rawValue)
+        object["external"] = .bool(leg.isExternal)
+        object["account_code"] = .optional(leg.accountCode)
+        object["started_at"] = .string(leg.createdAt.iso8601)
+        object["answered_at"] = .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601)
+        object["ended_at"] = .optional(leg.endedAt?.iso8601)
+        return object
     }
 
     func partyJSON(_ leg: ChannelRecord) -> JSONValue {

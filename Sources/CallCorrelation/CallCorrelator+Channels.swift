@@ -12,11 +12,11 @@ extension CallCorrelator {
         into out: inout CorrelationOutput
     ) -> String? {
         guard let id = snapshot.uniqueID else { return nil }
-        if state.channels[id] != nil {
+        if let index = state.channels.index(forKey: id) {
             if refresh {
-                refreshChannel(id, from: snapshot, at: instant, into: &out)
+                refreshChannel(at: index, from: snapshot, at: instant, into: &out)
             } else {
-                state.channels[id]!.lastActivity = instant
+                withChannel(at: index) { $0.lastActivity = instant }
                 touchedSinceConnect?.insert(id)
             }
             return id
@@ -72,34 +72,45 @@ extension CallCorrelator {
     mutating func refreshChannel(
         _ id: String, from snapshot: ChannelSnapshot, at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        var record = state.channels[id]!
-        record.lastActivity = instant
+        guard let index = state.channels.index(forKey: id) else { return }
+        refreshChannel(at: index, from: snapshot, at: instant, into: &out)
+    }
+
+    /// ``refreshChannel(_:from:at:into:)`` of the channel at `index`, updated in place.
+    mutating func refreshChannel(
+        at index: ChannelIndex, from snapshot: ChannelSnapshot, at instant: EventInstant,
+        into out: inout CorrelationOutput
+    ) {
+        let (id, callID, newLinkedID) = withChannel(at: index) { record -> (String, String, String?) in
+            record.lastActivity = instant
+            if let value = snapshot.stateDesc { record.stateDesc = value }
+            if let value = snapshot.accountCode { record.accountCode = value }
+            if let value = snapshot.context { record.context = value }
+            if record.phase == .pending {
+                if let value = snapshot.callerIDNum { record.callerIDNum = value }
+                if let value = snapshot.callerIDName { record.callerIDName = value }
+                // A trunk may deliver the call to `s` and route the DID later: the first real
+                // extension seen before the leg is announced is the dialled number.
+                if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
+                    record.initialExten = exten
+                }
+            }
+            if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
+            var newLinkedID: String?
+            if let linkedID = snapshot.linkedID, linkedID != record.linkedID {
+                record.linkedID = linkedID
+                newLinkedID = linkedID
+            }
+            return (record.uniqueID, record.callID, newLinkedID)
+        }
         touchedSinceConnect?.insert(id)
-        if let value = snapshot.stateDesc { record.stateDesc = value }
-        if let value = snapshot.accountCode { record.accountCode = value }
-        if let value = snapshot.context { record.context = value }
-        if record.phase == .pending {
-            if let value = snapshot.callerIDNum { record.callerIDNum = value }
-            if let value = snapshot.callerIDName { record.callerIDName = value }
-            // A trunk may deliver the call to `s` and route the DID later: the first real
-            // extension seen before the leg is announced is the dialled number.
-            if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
-                record.initialExten = exten
-            }
+        guard let linkedID = newLinkedID else { return }
+        if let other = state.callIDByLinkedID[linkedID], other != callID, state.calls[other] != nil {
+            linkCalls(callID, other, into: &out)
+        } else if state.callIDByLinkedID[linkedID] == nil {
+            state.callIDByLinkedID[linkedID] = callID
+            state.calls[callID]?.linkedIDs?.append(linkedID)
         }
-        if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
-        var linkedTo: String?
-        if let linkedID = snapshot.linkedID, linkedID != record.linkedID {
-            record.linkedID = linkedID
-            if let other = state.callIDByLinkedID[linkedID], other != record.callID, state.calls[other] != nil {
-                linkedTo = other
-            } else if state.callIDByLinkedID[linkedID] == nil {
-                state.callIDByLinkedID[linkedID] = record.callID
-                state.calls[record.callID]?.linkedIDs?.append(linkedID)
-            }
-        }
-        state.channels[id] = record
-        if let linkedTo { linkCalls(record.callID, linkedTo, into: &out) }
     }
 
     /// Events that only refresh the channel block (NewAccountCode).
@@ -115,17 +126,20 @@ extension CallCorrelator {
     /// `Newexten`: the most frequent channel event. Only the application matters (VoiceMail, and
     /// why an application answered), plus tenant facts while the leg is still pending.
     mutating func handleNewexten(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
-        if state.channels[id]!.phase == .pending {
+        guard let id = nonEmpty(message["Uniqueid"]), let index = state.channels.index(forKey: id) else { return }
+        if withChannel(at: index, { $0.phase == .pending }) {
             var ignored = CorrelationOutput()
-            refreshChannel(id, from: ChannelSnapshot(message), at: instant, into: &ignored)
+            refreshChannel(at: index, from: ChannelSnapshot(message), at: instant, into: &ignored)
         } else {
-            state.channels[id]!.lastActivity = instant
+            withChannel(at: index) { $0.lastActivity = instant }
             touchedSinceConnect?.insert(id)
         }
         guard let application = nonEmpty(message["Application"]) else { return }
-        state.channels[id]!.application = application
-        if application.lowercased() == "voicemail" { state.channels[id]!.ranVoicemail = true }
+        let isVoicemail = application.utf8.count == 9 && application.lowercased() == "voicemail"
+        withChannel(at: index) { record in
+            record.application = application
+            if isVoicemail { record.ranVoicemail = true }
+        }
     }
 
     /// `VarSet`: ~40 % of all events. Reads only `Variable` unless it is one the engine uses.

@@ -14,15 +14,17 @@ extension CallCorrelator {
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
         guard let callID = state.channels[legID]?.callID else { return }
-        var legObjects: [(id: String, object: [String: JSONValue])] = []
-        var data = callData(callID, legObjects: &legObjects)
-        let legObject = legObjects.first { $0.id == legID }?.object ?? legDictionary(state.channels[legID]!)
-        data["leg"] = .object(legObject)
-        data["started_at"] = legObject["started_at"]
-        data["answered_at"] = legObject["answered_at"]
-        data["ended_at"] = legObject["ended_at"]
-        if let peerID, let peer = state.channels[peerID] {
-            data["peer"] = .object(legObjects.first { $0.id == peerID }?.object ?? legDictionary(peer))
+        var builtLegs: [(id: String, object: [String: JSONValue])] = []
+        let template = legEventTemplate
+        var data = template.blank
+        fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
+        let legObject = builtLegs.first { $0.id == legID }?.object ?? legDictionary(legID)!
+        data.set(.leg, .object(legObject), in: template)
+        data.set(.startedAt, legObject["started_at"]!, in: template)
+        data.set(.answeredAt, legObject["answered_at"]!, in: template)
+        data.set(.endedAt, legObject["ended_at"]!, in: template)
+        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.object ?? legDictionary(peerID) {
+            data["peer"] = .object(peerObject)
         }
         for (key, value) in extra { data[key] = value }
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
@@ -35,55 +37,63 @@ extension CallCorrelator {
     ) {
         guard let index = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
         state.calls.values[index].sequence += 1
-        let call = state.calls.values[index]
-        let sequence = call.sequenceBase + call.sequence
+        let sequence = state.calls.values[index].sequenceBase + state.calls.values[index].sequence
         out.events.append(
             CallEvent(
                 id: "evt_\(callID)_\(sequence)", type: type, timestamp: instant,
-                tenant: call.tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence, callID: callID,
-                data: .object(data)))
+                tenant: state.calls.values[index].tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence,
+                callID: callID, data: .object(data)))
     }
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
-    func callData(_ callID: String) -> [String: JSONValue] {
-        var legObjects: [(id: String, object: [String: JSONValue])] = []
-        return callData(callID, legObjects: &legObjects)
+    mutating func callData(_ callID: String) -> [String: JSONValue] {
+        var builtLegs: [(id: String, object: [String: JSONValue])] = []
+        let template = callDataTemplate
+        var data = template.blank
+        fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
+        return data
     }
 
-    /// ``callData(_:)`` that also hands back the leg objects of the `legs` snapshot by leg id, for
-    /// callers that publish one of them again (`leg`, `peer`).
-    func callData(
-        _ callID: String, legObjects: inout [(id: String, object: [String: JSONValue])]
-    ) -> [String: JSONValue] {
-        let call = state.calls[callID]!
+    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the leg
+    /// objects of the `legs` snapshot by leg id, for callers that publish one of them again (`leg`,
+    /// `peer`).
+    mutating func fillCallData(
+        _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
+        builtLegs: inout [(id: String, object: [String: JSONValue])]
+    ) {
+        guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
+        let channelIDs = state.calls.values[callIndex].channelIDs
         var legs: [JSONValue] = []
-        legs.reserveCapacity(call.channelIDs.count)
-        legObjects.reserveCapacity(call.channelIDs.count)
+        legs.reserveCapacity(channelIDs.count)
+        builtLegs.reserveCapacity(channelIDs.count)
         var firstCallee: String?
-        for id in call.channelIDs {
-            guard let leg = state.channels[id], leg.isRealLeg, leg.phase != .pending else { continue }
-            if firstCallee == nil, leg.role == .callee { firstCallee = id }
-            let object = legDictionary(leg)
-            legObjects.append((id, object))
+        for id in channelIDs {
+            guard let index = state.channels.index(forKey: id),
+                let role = withChannel(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
+            else { continue }
+            if firstCallee == nil, role == .callee { firstCallee = id }
+            let object = legDictionary(at: index)
+            builtLegs.append((id, object))
             legs.append(.object(object))
         }
-        let caller = call.callerLegID.flatMap { state.channels[$0] }
-        var to: JSONValue = ["number": .optional(call.dialedNumber), "name": nil]
-        if let caller, let peerID = caller.lastPeerID, let peer = state.channels[peerID] {
-            to = partyJSON(peer)
-        } else if let firstCallee, let callee = state.channels[firstCallee] {
-            to = partyJSON(callee)
+        let call = state.calls.values[callIndex]
+        let callerIndex = call.callerLegID.flatMap { state.channels.index(forKey: $0) }
+        var to = partyJSON(number: .optional(call.dialedNumber), name: nil)
+        if let callerIndex, let peerID = withChannel(at: callerIndex, { $0.lastPeerID }),
+            let peer = state.channels.index(forKey: peerID)
+        {
+            to = partyJSON(at: peer)
+        } else if let firstCallee, let callee = state.channels.index(forKey: firstCallee) {
+            to = partyJSON(at: callee)
         }
-        var data = [String: JSONValue](minimumCapacity: 24)
-        data["call_id"] = .string(callID)
-        data["related_call_ids"] = .array(call.relatedCallIDs.map { .string($0) })
-        data["direction"] = .string((call.direction ?? .internal).rawValue)
-        data["from"] = caller.map(partyJSON) ?? ["number": nil, "name": nil]
-        data["to"] = to
-        data["dialed_number"] = .optional(call.dialedNumber)
-        data["queue"] = queueJSON(call.queue)
-        data["legs"] = .array(legs)
-        return data
+        data.set(.callID, .string(callID), in: template)
+        data.set(.relatedCallIDs, .array(call.relatedCallIDs.map { .string($0) }), in: template)
+        data.set(.direction, .string((call.direction ?? .internal).rawValue), in: template)
+        data.set(.from, callerIndex.map { partyJSON(at: $0) } ?? partyJSON(number: nil, name: nil), in: template)
+        data.set(.to, to, in: template)
+        data.set(.dialedNumber, .optional(call.dialedNumber), in: template)
+        data.set(.queue, queueJSON(call.queue), in: template)
+        data.set(.legs, .array(legs), in: template)
     }
 
     /// Real legs of the call that have been announced, in creation order.
@@ -94,28 +104,23 @@ extension CallCorrelator {
         }
     }
 
-    func legJSON(_ leg: ChannelRecord) -> JSONValue { .object(legDictionary(leg)) }
-
-    /// A leg's published object (event-model.md `leg`).
-    func legDictionary(_ leg: ChannelRecord) -> [String: JSONValue] {
-        var object = [String: JSONValue](minimumCapacity: 12)
-        object["id"] = .string(leg.uniqueID)
-        object["role"] = .string(leg.role.rawValue)
-        object["channel"] = .string(leg.name)
-        object["device"] = .string(deviceName(ofChannel: leg.name))
-        object["number"] = .string(leg.number)
-        object["name"] = .optional(leg.displayName)
-        object["state"] = .string(leg.legState.rawValue)
-        object["external"] = .bool(leg.isExternal)
-        object["account_code"] = .optional(leg.accountCode)
-        object["started_at"] = .string(leg.createdAt.iso8601)
-        object["answered_at"] = .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601)
-        object["ended_at"] = .optional(leg.endedAt?.iso8601)
-        return object
+    func partyJSON(_ leg: ChannelRecord) -> JSONValue {
+        partyJSON(number: .string(leg.number), name: .optional(leg.displayName))
     }
 
-    func partyJSON(_ leg: ChannelRecord) -> JSONValue {
-        ["number": .string(leg.number), "name": .optional(leg.displayName)]
+    /// `partyJSON` of the channel at `index` in `state.channels`, without copying its record.
+    mutating func partyJSON(at index: ChannelIndex) -> JSONValue {
+        let (number, name) = withChannel(at: index) { ($0.number, $0.displayName) }
+        return partyJSON(number: .string(number), name: .optional(name))
+    }
+
+    /// `{"name":…,"number":…}`.
+    func partyJSON(number: JSONValue, name: JSONValue) -> JSONValue {
+        let template = partyTemplate
+        var object = template.blank
+        object.set(.number, number, in: template)
+        object.set(.name, name, in: template)
+        return .object(object)
     }
 
     func queueJSON(_ queue: QueueVisit?) -> JSONValue {
@@ -139,3 +144,45 @@ extension CallCorrelator {
         out.diagnostics.append(.callsLinked(callID: first, relatedCallID: second))
     }
 }
+
+/// The call-level keys of leg events and summaries (`callDataTemplate`), and those every leg event
+/// adds (`legEventTemplate`).
+enum CallDataField: Int, JSONObjectField {
+    case callID, relatedCallIDs, direction, from, to, dialedNumber, queue, legs
+    case leg, startedAt, answeredAt, endedAt
+
+    var key: String {
+        switch self {
+        case .callID: "call_id"
+        case .relatedCallIDs: "related_call_ids"
+        case .direction: "direction"
+        case .from: "from"
+        case .to: "to"
+        case .dialedNumber: "dialed_number"
+        case .queue: "queue"
+        case .legs: "legs"
+        case .leg: "leg"
+        case .startedAt: "started_at"
+        case .answeredAt: "answered_at"
+        case .endedAt: "ended_at"
+        }
+    }
+}
+
+/// Room for the keys added after the template's (event-specific data, summaries).
+let callDataTemplate = JSONObjectTemplate<CallDataField>(
+    [.callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs], spare: 16)
+let legEventTemplate = JSONObjectTemplate<CallDataField>(spare: 12)
+
+enum PartyField: Int, JSONObjectField {
+    case number, name
+
+    var key: String {
+        switch self {
+        case .number: "number"
+        case .name: "name"
+        }
+    }
+}
+
+let partyTemplate = JSONObjectTemplate<PartyField>()

@@ -36,6 +36,8 @@ public struct CallCorrelator: Sendable {
     /// Channels that had an event since ``connectionEstablished()``, until the next resync reads it.
     /// Not part of the snapshot: it only bridges a connect and the live list that follows it.
     var touchedSinceConnect: Set<String>? = nil
+    /// Published leg objects by leg id (see ``LegObjectMemo``). Derived data, not in the snapshot.
+    var legObjects: [String: LegObjectMemo] = [:]
 
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration

@@ -5,30 +5,89 @@ import AMIProtocol
 ///
 /// Asterisk's key spelling lives here and nowhere else (ami-reference §2.0). Lookups are
 /// case-insensitive because `AMIMessage` compares keys that way (pitfall P8).
+///
+/// Why positions found in one pass: channel events are most of the stream and the engine reads up
+/// to a dozen of these keys from each; a scan of the ~20 fields per key was a tenth of the
+/// correlator's time. `init` notes where each key first occurs; a value becomes a `String` only
+/// when it is read.
 struct ChannelSnapshot {
     let message: AMIMessage
     let prefix: String
+    /// Position in `message` of the first field of each ``Field``, -1 when absent.
+    private var positions = InlineArray<11, Int32>(repeating: -1)
 
     init(_ message: AMIMessage, prefix: String = "") {
         self.message = message
         self.prefix = prefix
+        var found = InlineArray<11, Int32>(repeating: -1)
+        var missing = Field.count
+        var prefixText = prefix
+        prefixText.withUTF8 { prefixBytes in
+            message.withFields { fields in
+                for position in 0..<fields.count {
+                    let key = fields.key(position)
+                    guard key.count > prefixBytes.count, hasPrefixIgnoringCase(key, prefixBytes),
+                        let field = Field(wireName: UnsafeBufferPointer(rebasing: key[prefixBytes.count...])),
+                        found[field.rawValue] < 0
+                    else { continue }
+                    found[field.rawValue] = Int32(position)
+                    missing -= 1
+                    if missing == 0 { break }
+                }
+            }
+        }
+        positions = found
     }
 
-    private func value(_ key: String) -> String? {
-        prefix.isEmpty ? message[key] : message[prefix + key]
+    /// The keys of the channel block, by their name after the prefix.
+    private enum Field: Int {
+        case uniqueID, linkedID, channel, stateDesc, callerIDNum, callerIDName, connectedLineNum, connectedLineName
+        case accountCode, context, exten
+
+        static let count = 11
+
+        /// The field a key names (ASCII case ignored), if it is one of the block's.
+        init?(wireName key: UnsafeBufferPointer<UInt8>) {
+            switch key.count {
+            case 5 where equalsIgnoringCase(key, "exten"): self = .exten
+            case 7 where equalsIgnoringCase(key, "channel"): self = .channel
+            case 7 where equalsIgnoringCase(key, "context"): self = .context
+            case 8 where equalsIgnoringCase(key, "uniqueid"): self = .uniqueID
+            case 8 where equalsIgnoringCase(key, "linkedid"): self = .linkedID
+            case 11 where equalsIgnoringCase(key, "calleridnum"): self = .callerIDNum
+            case 11 where equalsIgnoringCase(key, "accountcode"): self = .accountCode
+            case 12 where equalsIgnoringCase(key, "calleridname"): self = .callerIDName
+            case 16 where equalsIgnoringCase(key, "channelstatedesc"): self = .stateDesc
+            case 16 where equalsIgnoringCase(key, "connectedlinenum"): self = .connectedLineNum
+            case 17 where equalsIgnoringCase(key, "connectedlinename"): self = .connectedLineName
+            default: return nil
+            }
+        }
     }
 
-    var uniqueID: String? { nonEmpty(value("Uniqueid")) }
-    var linkedID: String? { nonEmpty(value("Linkedid")) }
-    var channel: String? { nonEmpty(value("Channel")) }
-    var stateDesc: String? { nonEmpty(value("ChannelStateDesc")) }
-    var callerIDNum: String? { known(value("CallerIDNum")) }
-    var callerIDName: String? { known(value("CallerIDName")).map(AMIEscaping.unescape) }
-    var connectedLineNum: String? { known(value("ConnectedLineNum")) }
-    var connectedLineName: String? { known(value("ConnectedLineName")).map(AMIEscaping.unescape) }
-    var accountCode: String? { nonEmpty(value("AccountCode")) }
-    var context: String? { nonEmpty(value("Context")) }
-    var exten: String? { nonEmpty(value("Exten")) }
+    private func value(_ field: Field) -> String? {
+        let position = positions[field.rawValue]
+        return position < 0 ? nil : message.value(at: Int(position))
+    }
+
+    /// The value when present and not empty (no `String` is made for an empty one).
+    private func nonEmptyValue(_ field: Field) -> String? {
+        let position = positions[field.rawValue]
+        guard position >= 0, !message.valueIsEmpty(at: Int(position)) else { return nil }
+        return message.value(at: Int(position))
+    }
+
+    var uniqueID: String? { nonEmptyValue(.uniqueID) }
+    var linkedID: String? { nonEmptyValue(.linkedID) }
+    var channel: String? { nonEmptyValue(.channel) }
+    var stateDesc: String? { nonEmptyValue(.stateDesc) }
+    var callerIDNum: String? { known(nonEmptyValue(.callerIDNum)) }
+    var callerIDName: String? { known(nonEmptyValue(.callerIDName)).map(AMIEscaping.unescape) }
+    var connectedLineNum: String? { known(nonEmptyValue(.connectedLineNum)) }
+    var connectedLineName: String? { known(nonEmptyValue(.connectedLineName)).map(AMIEscaping.unescape) }
+    var accountCode: String? { nonEmptyValue(.accountCode) }
+    var context: String? { nonEmptyValue(.context) }
+    var exten: String? { nonEmptyValue(.exten) }
 
     /// `ChanVariable: NAME=value` lines of this prefix (both syntaxes of ami-reference §2.0).
     func channelVariable(_ name: String) -> String? {
@@ -39,6 +98,28 @@ struct ChannelSnapshot {
         return nil
     }
 }
+
+/// Whether `bytes` starts with `prefix`, ignoring ASCII case.
+@inline(__always)
+private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard bytes.count >= prefix.count else { return false }
+    for index in 0..<prefix.count where lowercasedASCII(bytes[index]) != lowercasedASCII(prefix[index]) {
+        return false
+    }
+    return true
+}
+
+/// Whether `bytes` equals the lowercase ASCII `literal`, ignoring the case of `bytes`.
+@inline(__always)
+private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+    guard bytes.count == literal.utf8CodeUnitCount else { return false }
+    let expected = literal.utf8Start
+    for index in 0..<bytes.count where lowercasedASCII(bytes[index]) != expected[index] { return false }
+    return true
+}
+
+@inline(__always)
+private func lowercasedASCII(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte | 0x20 : byte }
 
 /// `nil` for empty values.
 func nonEmpty(_ value: String?) -> String? {
@@ -81,6 +162,24 @@ func endpointName(ofChannel name: String) -> String {
 
 /// The device part of a channel name: `PJSIP/1001-0000002a` → `PJSIP/1001`.
 func deviceName(ofChannel name: String) -> String {
-    guard let dash = name.lastIndex(of: "-"), name.contains("/") else { return name }
-    return String(name[..<dash])
+    // Channel names are ASCII: bytes then, without grapheme breaking. Other names take the
+    // `Character` path, which can differ from bytes around combining marks.
+    var name = name
+    let asciiCut: Int?? = name.withUTF8 { bytes in
+        var lastDash: Int?
+        var slash = false
+        for (index, byte) in bytes.enumerated() {
+            if byte >= 0x80 { return .none }
+            if byte == UInt8(ascii: "-") { lastDash = index }
+            if byte == UInt8(ascii: "/") { slash = true }
+        }
+        return .some(slash ? lastDash : nil)
+    }
+    switch asciiCut {
+    case .some(.some(let cut)): return String(name.utf8.prefix(cut))!
+    case .some(.none): return name
+    case .none:
+        guard let dash = name.lastIndex(of: "-"), name.contains("/") else { return name }
+        return String(name[..<dash])
+    }
 }

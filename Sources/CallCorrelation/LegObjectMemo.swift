@@ -1,0 +1,105 @@
+import CallEvents
+
+/// The published object of one leg (event-model.md `leg`, and each entry of `legs`), remembered
+/// with the facts it was built from.
+///
+/// Why: every event of a call repeats the object of each of its legs, and building one (a dozen
+/// keys, three ISO 8601 instants, the device name) cost more than everything else the engine does
+/// for the AMI event that caused it. A leg changes a few times in its life (ringing → up → down),
+/// so many events can reuse the object built for an earlier one.
+///
+/// The memo is a pure function cache: ``LegFacts`` holds every input of the object, and an entry is
+/// used only when the facts are equal, so the output is the same with or without it. It is derived
+/// data, never part of the snapshot; entries go when their call is dropped.
+struct LegObjectMemo: Sendable {
+    let facts: LegFacts
+    let object: [String: JSONValue]
+}
+
+/// Everything a leg's published object is built from.
+struct LegFacts: Sendable, Equatable {
+    var uniqueID: String
+    var role: LegRole
+    var name: String
+    var number: String
+    var displayName: String?
+    var legState: LegState
+    var isExternal: Bool
+    var accountCode: String?
+    var createdAt: EventInstant
+    var answeredAt: EventInstant?
+    var endedAt: EventInstant?
+
+    init(_ leg: ChannelRecord) {
+        uniqueID = leg.uniqueID
+        role = leg.role
+        name = leg.name
+        number = leg.number
+        displayName = leg.displayName
+        legState = leg.legState
+        isExternal = leg.isExternal
+        accountCode = leg.accountCode
+        createdAt = leg.createdAt
+        answeredAt = leg.connectedAt ?? leg.answeredAt
+        endedAt = leg.endedAt
+    }
+
+    /// The published object (keys are sorted when encoded).
+    func object() -> [String: JSONValue] {
+        let template = legObjectTemplate
+        var object = template.blank
+        object.set(.id, .string(uniqueID), in: template)
+        object.set(.role, .string(role.rawValue), in: template)
+        object.set(.channel, .string(name), in: template)
+        object.set(.device, .string(deviceName(ofChannel: name)), in: template)
+        object.set(.number, .string(number), in: template)
+        object.set(.name, .optional(displayName), in: template)
+        object.set(.state, .string(legState.rawValue), in: template)
+        object.set(.external, .bool(isExternal), in: template)
+        object.set(.accountCode, .optional(accountCode), in: template)
+        object.set(.startedAt, .string(createdAt.iso8601), in: template)
+        object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template)
+        object.set(.endedAt, .optional(endedAt?.iso8601), in: template)
+        return object
+    }
+}
+
+/// The keys of a leg object.
+enum LegField: Int, JSONObjectField {
+    case id, role, channel, device, number, name, state, external, accountCode, startedAt, answeredAt, endedAt
+
+    var key: String {
+        switch self {
+        case .id: "id"
+        case .role: "role"
+        case .channel: "channel"
+        case .device: "device"
+        case .number: "number"
+        case .name: "name"
+        case .state: "state"
+        case .external: "external"
+        case .accountCode: "account_code"
+        case .startedAt: "started_at"
+        case .answeredAt: "answered_at"
+        case .endedAt: "ended_at"
+        }
+    }
+}
+
+let legObjectTemplate = JSONObjectTemplate<LegField>()
+
+extension CallCorrelator {
+    /// A leg's published object, from the memo when the leg has not changed since it was built.
+    mutating func legDictionary(_ id: String) -> [String: JSONValue]? {
+        state.channels.index(forKey: id).map { legDictionary(at: $0) }
+    }
+
+    /// ``legDictionary(_:)`` of the channel at `index` in `state.channels`.
+    mutating func legDictionary(at index: Dictionary<String, ChannelRecord>.Index) -> [String: JSONValue] {
+        let facts = withChannel(at: index) { LegFacts($0) }
+        if let memo = legObjects[facts.uniqueID], memo.facts == facts { return memo.object }
+        let object = facts.object()
+        legObjects[facts.uniqueID] = LegObjectMemo(facts: facts, object: object)
+        return object
+    }
+}

@@ -133,6 +133,6 @@ extension CallCorrelator {
                 }
             }
         }
-        return found.sorted { state.channels[$0]!.order < state.channels[$1]!.order }
+        return sortedByOrder(found)
     }
 }

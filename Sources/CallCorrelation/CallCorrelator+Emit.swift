@@ -14,16 +14,16 @@ extension CallCorrelator {
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
         guard let callID = state.channels[legID]?.callID else { return }
-        var builtLegs: [(id: String, object: [String: JSONValue])] = []
+        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
         let template = legEventTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
-        let legObject = builtLegs.first { $0.id == legID }?.object ?? legDictionary(legID)!
+        let legObject = builtLegs.first { $0.id == legID }?.memo.object ?? legDictionary(legID)!
         data.set(.leg, .object(legObject), in: template)
         data.set(.startedAt, legObject["started_at"]!, in: template)
         data.set(.answeredAt, legObject["answered_at"]!, in: template)
         data.set(.endedAt, legObject["ended_at"]!, in: template)
-        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.object ?? legDictionary(peerID) {
+        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
             data["peer"] = .object(peerObject)
         }
         for (key, value) in extra { data[key] = value }
@@ -47,7 +47,7 @@ extension CallCorrelator {
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
     mutating func callData(_ callID: String) -> [String: JSONValue] {
-        var builtLegs: [(id: String, object: [String: JSONValue])] = []
+        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
         let template = callDataTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
@@ -59,7 +59,7 @@ extension CallCorrelator {
     /// `peer`).
     mutating func fillCallData(
         _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
-        builtLegs: inout [(id: String, object: [String: JSONValue])]
+        builtLegs: inout [(id: String, memo: LegObjectMemo)]
     ) {
         guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
         let channelIDs = state.calls.values[callIndex].channelIDs
@@ -72,24 +72,27 @@ extension CallCorrelator {
                 let role = withChannel(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
             else { continue }
             if firstCallee == nil, role == .callee { firstCallee = id }
-            let object = legDictionary(at: index)
-            builtLegs.append((id, object))
-            legs.append(.object(object))
+            let memo = legMemo(at: index)
+            builtLegs.append((id, memo))
+            legs.append(.object(memo.object))
         }
         let call = state.calls.values[callIndex]
-        let callerIndex = call.callerLegID.flatMap { state.channels.index(forKey: $0) }
+        // `from`/`to` are legs of this call most of the time: their memo entries were just read.
+        func party(_ id: String) -> JSONValue? {
+            if let built = builtLegs.first(where: { $0.id == id }) { return built.memo.party }
+            return state.channels.index(forKey: id).map { legMemo(at: $0).party }
+        }
+        let caller = call.callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
         var to = partyJSON(number: .optional(call.dialedNumber), name: nil)
-        if let callerIndex, let peerID = withChannel(at: callerIndex, { $0.lastPeerID }),
-            let peer = state.channels.index(forKey: peerID)
-        {
-            to = partyJSON(at: peer)
-        } else if let firstCallee, let callee = state.channels.index(forKey: firstCallee) {
-            to = partyJSON(at: callee)
+        if let caller, let peerID = withChannel(caller, { $0.lastPeerID }) ?? nil, let peer = party(peerID) {
+            to = peer
+        } else if let firstCallee, let callee = party(firstCallee) {
+            to = callee
         }
         data.set(.callID, .string(callID), in: template)
         data.set(.relatedCallIDs, .array(call.relatedCallIDs.map { .string($0) }), in: template)
         data.set(.direction, .string((call.direction ?? .internal).rawValue), in: template)
-        data.set(.from, callerIndex.map { partyJSON(at: $0) } ?? partyJSON(number: nil, name: nil), in: template)
+        data.set(.from, caller.flatMap { party($0) } ?? partyJSON(number: nil, name: nil), in: template)
         data.set(.to, to, in: template)
         data.set(.dialedNumber, .optional(call.dialedNumber), in: template)
         data.set(.queue, queueJSON(call.queue), in: template)
@@ -106,12 +109,6 @@ extension CallCorrelator {
 
     func partyJSON(_ leg: ChannelRecord) -> JSONValue {
         partyJSON(number: .string(leg.number), name: .optional(leg.displayName))
-    }
-
-    /// `partyJSON` of the channel at `index` in `state.channels`, without copying its record.
-    mutating func partyJSON(at index: ChannelIndex) -> JSONValue {
-        let (number, name) = withChannel(at: index) { ($0.number, $0.displayName) }
-        return partyJSON(number: .string(number), name: .optional(name))
     }
 
     /// `{"name":…,"number":…}`.

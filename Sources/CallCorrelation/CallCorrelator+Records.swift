@@ -22,4 +22,15 @@ extension CallCorrelator {
     mutating func withChannel<R>(at index: ChannelIndex, _ body: (inout ChannelRecord) throws -> R) rethrows -> R {
         try body(&state.channels.values[index])
     }
+
+    /// Channel ids in creation order. The orders are read once, before sorting: a sort closure
+    /// that reads `state` made the optimiser copy the whole engine for each call.
+    func sortedByOrder(_ ids: [String]) -> [String] {
+        guard ids.count > 1 else { return ids }
+        var keyed: [(order: Int, id: String)] = []
+        keyed.reserveCapacity(ids.count)
+        for id in ids { keyed.append((state.channels[id]!.order, id)) }
+        keyed.sort { $0.order < $1.order }
+        return keyed.map(\.id)
+    }
 }

@@ -46,21 +46,46 @@ struct ChannelSnapshot {
 
         static let count = 11
 
-        /// The field a key names (ASCII case ignored), if it is one of the block's.
+        /// The field a key names (ASCII case ignored), if it is one of the block's. Most keys of a
+        /// message are none of them: length and first two letters rule them out before any compare.
+        @inline(__always)
         init?(wireName key: UnsafeBufferPointer<UInt8>) {
-            switch key.count {
-            case 5 where equalsIgnoringCase(key, "exten"): self = .exten
-            case 7 where equalsIgnoringCase(key, "channel"): self = .channel
-            case 7 where equalsIgnoringCase(key, "context"): self = .context
-            case 8 where equalsIgnoringCase(key, "uniqueid"): self = .uniqueID
-            case 8 where equalsIgnoringCase(key, "linkedid"): self = .linkedID
-            case 11 where equalsIgnoringCase(key, "calleridnum"): self = .callerIDNum
-            case 11 where equalsIgnoringCase(key, "accountcode"): self = .accountCode
-            case 12 where equalsIgnoringCase(key, "calleridname"): self = .callerIDName
-            case 16 where equalsIgnoringCase(key, "channelstatedesc"): self = .stateDesc
-            case 16 where equalsIgnoringCase(key, "connectedlinenum"): self = .connectedLineNum
-            case 17 where equalsIgnoringCase(key, "connectedlinename"): self = .connectedLineName
+            guard key.count >= 5 else { return nil }
+            // `| 0x20` lowercases letters; the names are all letters, so a match stays exact.
+            let first = key[0] | 0x20, second = key[1] | 0x20
+            let candidate: Field
+            switch (key.count, first, second) {
+            case (5, UInt8(ascii: "e"), UInt8(ascii: "x")): candidate = .exten
+            case (7, UInt8(ascii: "c"), UInt8(ascii: "h")): candidate = .channel
+            case (7, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .context
+            case (8, UInt8(ascii: "u"), UInt8(ascii: "n")): candidate = .uniqueID
+            case (8, UInt8(ascii: "l"), UInt8(ascii: "i")): candidate = .linkedID
+            case (11, UInt8(ascii: "c"), UInt8(ascii: "a")): candidate = .callerIDNum
+            case (11, UInt8(ascii: "a"), UInt8(ascii: "c")): candidate = .accountCode
+            case (12, UInt8(ascii: "c"), UInt8(ascii: "a")): candidate = .callerIDName
+            case (16, UInt8(ascii: "c"), UInt8(ascii: "h")): candidate = .stateDesc
+            case (16, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .connectedLineNum
+            case (17, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .connectedLineName
             default: return nil
+            }
+            guard equalsIgnoringCase(key, candidate.wireName) else { return nil }
+            self = candidate
+        }
+
+        /// The key after the prefix, in lowercase.
+        var wireName: StaticString {
+            switch self {
+            case .uniqueID: "uniqueid"
+            case .linkedID: "linkedid"
+            case .channel: "channel"
+            case .stateDesc: "channelstatedesc"
+            case .callerIDNum: "calleridnum"
+            case .callerIDName: "calleridname"
+            case .connectedLineNum: "connectedlinenum"
+            case .connectedLineName: "connectedlinename"
+            case .accountCode: "accountcode"
+            case .context: "context"
+            case .exten: "exten"
             }
         }
     }
@@ -109,12 +134,13 @@ private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix
     return true
 }
 
-/// Whether `bytes` equals the lowercase ASCII `literal`, ignoring the case of `bytes`.
+/// Whether `bytes` equals the lowercase ASCII `literal`, ignoring the case of `bytes`, from the
+/// third byte on (``ChannelSnapshot`` has compared the first two already).
 @inline(__always)
 private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
     guard bytes.count == literal.utf8CodeUnitCount else { return false }
     let expected = literal.utf8Start
-    for index in 0..<bytes.count where lowercasedASCII(bytes[index]) != expected[index] { return false }
+    for index in 2..<bytes.count where lowercasedASCII(bytes[index]) != expected[index] { return false }
     return true
 }
 

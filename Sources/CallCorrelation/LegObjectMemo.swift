@@ -14,6 +14,8 @@ import CallEvents
 struct LegObjectMemo: Sendable {
     let facts: LegFacts
     let object: [String: JSONValue]
+    /// `{"name":…,"number":…}` of the leg (`from`/`to`).
+    let party: JSONValue
 }
 
 /// Everything a leg's published object is built from.
@@ -30,7 +32,8 @@ struct LegFacts: Sendable, Equatable {
     var answeredAt: EventInstant?
     var endedAt: EventInstant?
 
-    init(_ leg: ChannelRecord) {
+    /// The facts of a stored record, read in place (`inout` only so the record is not copied).
+    init(reading leg: inout ChannelRecord) {
         uniqueID = leg.uniqueID
         role = leg.role
         name = leg.name
@@ -61,6 +64,37 @@ struct LegFacts: Sendable, Equatable {
         object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template)
         object.set(.endedAt, .optional(endedAt?.iso8601), in: template)
         return object
+    }
+
+    /// The published object, starting from `previous` (built from `old`) and storing only the
+    /// fields whose facts changed: a leg changes a few facts at a time, and formatting its instants
+    /// and device name again is most of the cost of a new object.
+    func object(updating previous: [String: JSONValue], builtFrom old: LegFacts) -> [String: JSONValue] {
+        guard uniqueID == old.uniqueID, createdAt == old.createdAt else { return object() }
+        let template = legObjectTemplate
+        var object = previous
+        if role != old.role { object.set(.role, .string(role.rawValue), in: template) }
+        if name != old.name {
+            object.set(.channel, .string(name), in: template)
+            object.set(.device, .string(deviceName(ofChannel: name)), in: template)
+        }
+        if number != old.number { object.set(.number, .string(number), in: template) }
+        if displayName != old.displayName { object.set(.name, .optional(displayName), in: template) }
+        if legState != old.legState { object.set(.state, .string(legState.rawValue), in: template) }
+        if isExternal != old.isExternal { object.set(.external, .bool(isExternal), in: template) }
+        if accountCode != old.accountCode { object.set(.accountCode, .optional(accountCode), in: template) }
+        if answeredAt != old.answeredAt { object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template) }
+        if endedAt != old.endedAt { object.set(.endedAt, .optional(endedAt?.iso8601), in: template) }
+        return object
+    }
+
+    /// `{"name":…,"number":…}`.
+    func party() -> JSONValue {
+        let template = partyTemplate
+        var object = template.blank
+        object.set(.number, .string(number), in: template)
+        object.set(.name, .optional(displayName), in: template)
+        return .object(object)
     }
 }
 
@@ -95,11 +129,25 @@ extension CallCorrelator {
     }
 
     /// ``legDictionary(_:)`` of the channel at `index` in `state.channels`.
-    mutating func legDictionary(at index: Dictionary<String, ChannelRecord>.Index) -> [String: JSONValue] {
-        let facts = withChannel(at: index) { LegFacts($0) }
-        if let memo = legObjects[facts.uniqueID], memo.facts == facts { return memo.object }
-        let object = facts.object()
-        legObjects[facts.uniqueID] = LegObjectMemo(facts: facts, object: object)
-        return object
+    mutating func legDictionary(at index: ChannelIndex) -> [String: JSONValue] {
+        legMemo(at: index).object
+    }
+
+    /// The memo entry of the channel at `index`, brought up to date with its record.
+    mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
+        let facts = withChannel(at: index) { LegFacts(reading: &$0) }
+        let previous = legObjects[facts.uniqueID]
+        if let previous, previous.facts == facts { return previous }
+        let memo: LegObjectMemo
+        if let previous {
+            let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName
+            memo = LegObjectMemo(
+                facts: facts, object: facts.object(updating: previous.object, builtFrom: previous.facts),
+                party: samePartyFacts ? previous.party : facts.party())
+        } else {
+            memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
+        }
+        legObjects[facts.uniqueID] = memo
+        return memo
     }
 }

@@ -23,13 +23,17 @@ struct ChannelSnapshot {
         var missing = Field.count
         var prefixText = prefix
         prefixText.withUTF8 { prefixBytes in
+            let prefixCount = prefixBytes.count
             message.withFields { fields in
                 for position in 0..<fields.count {
                     let key = fields.key(position)
-                    guard key.count > prefixBytes.count, hasPrefixIgnoringCase(key, prefixBytes),
-                        let field = Field(wireName: UnsafeBufferPointer(rebasing: key[prefixBytes.count...])),
-                        found[field.rawValue] < 0
-                    else { continue }
+                    let length = key.count - prefixCount
+                    // Most keys are ruled out by their length alone.
+                    guard length >= 5, length <= 17, Field.lengths & (1 << length) != 0 else { continue }
+                    if prefixCount > 0 && !hasPrefixIgnoringCase(key, prefixBytes) { continue }
+                    guard let field = Field(wireName: key, from: prefixCount), found[field.rawValue] < 0 else {
+                        continue
+                    }
                     found[field.rawValue] = Int32(position)
                     missing -= 1
                     if missing == 0 { break }
@@ -46,29 +50,45 @@ struct ChannelSnapshot {
 
         static let count = 11
 
-        /// The field a key names (ASCII case ignored), if it is one of the block's. Most keys of a
-        /// message are none of them: length and first two letters rule them out before any compare.
+        /// Bit n set when some field's name has n bytes.
+        static let lengths = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 11 | 1 << 12 | 1 << 16 | 1 << 17
+
+        /// The field `key[start...]` names (ASCII case ignored), if it is one of the block's. Most
+        /// keys of a message are none of them: length and first two letters rule them out before
+        /// any compare.
         @inline(__always)
-        init?(wireName key: UnsafeBufferPointer<UInt8>) {
-            guard key.count >= 5 else { return nil }
+        init?(wireName key: UnsafeBufferPointer<UInt8>, from start: Int) {
             // `| 0x20` lowercases letters; the names are all letters, so a match stays exact.
-            let first = key[0] | 0x20, second = key[1] | 0x20
+            let first = key[start] | 0x20, second = key[start + 1] | 0x20
             let candidate: Field
-            switch (key.count, first, second) {
-            case (5, UInt8(ascii: "e"), UInt8(ascii: "x")): candidate = .exten
-            case (7, UInt8(ascii: "c"), UInt8(ascii: "h")): candidate = .channel
-            case (7, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .context
-            case (8, UInt8(ascii: "u"), UInt8(ascii: "n")): candidate = .uniqueID
-            case (8, UInt8(ascii: "l"), UInt8(ascii: "i")): candidate = .linkedID
-            case (11, UInt8(ascii: "c"), UInt8(ascii: "a")): candidate = .callerIDNum
-            case (11, UInt8(ascii: "a"), UInt8(ascii: "c")): candidate = .accountCode
-            case (12, UInt8(ascii: "c"), UInt8(ascii: "a")): candidate = .callerIDName
-            case (16, UInt8(ascii: "c"), UInt8(ascii: "h")): candidate = .stateDesc
-            case (16, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .connectedLineNum
-            case (17, UInt8(ascii: "c"), UInt8(ascii: "o")): candidate = .connectedLineName
-            default: return nil
+            switch key.count - start {
+            case 5:
+                guard first == UInt8(ascii: "e") else { return nil }
+                candidate = .exten
+            case 7:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = second == UInt8(ascii: "h") ? .channel : .context
+            case 8:
+                if first == UInt8(ascii: "u") { candidate = .uniqueID }
+                else if first == UInt8(ascii: "l") { candidate = .linkedID }
+                else { return nil }
+            case 11:
+                if first == UInt8(ascii: "c") { candidate = .callerIDNum }
+                else if first == UInt8(ascii: "a") { candidate = .accountCode }
+                else { return nil }
+            case 12:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = .callerIDName
+            case 16:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = second == UInt8(ascii: "h") ? .stateDesc : .connectedLineNum
+            case 17:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = .connectedLineName
+            default:
+                return nil
             }
-            guard equalsIgnoringCase(key, candidate.wireName) else { return nil }
+            guard equalsIgnoringCase(key, from: start, candidate.wireName) else { return nil }
             self = candidate
         }
 
@@ -134,13 +154,13 @@ private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix
     return true
 }
 
-/// Whether `bytes` equals the lowercase ASCII `literal`, ignoring the case of `bytes`, from the
-/// third byte on (``ChannelSnapshot`` has compared the first two already).
+/// Whether `bytes[start...]` equals the lowercase ASCII `literal`, ignoring the case of `bytes`.
 @inline(__always)
-private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-    guard bytes.count == literal.utf8CodeUnitCount else { return false }
+private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ literal: StaticString) -> Bool {
+    let count = literal.utf8CodeUnitCount
+    guard bytes.count - start == count, let base = bytes.baseAddress else { return false }
     let expected = literal.utf8Start
-    for index in 2..<bytes.count where lowercasedASCII(bytes[index]) != expected[index] { return false }
+    for index in 0..<count where base[start + index] | 0x20 != expected[index] { return false }
     return true
 }
 

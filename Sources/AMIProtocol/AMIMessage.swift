@@ -110,6 +110,12 @@ public struct AMIMessage: Sendable, Hashable {
         /// Number of fields.
         @inlinable public var count: Int { spans.count }
 
+        /// The value of the field at `position` as sent (valid only inside ``withFields(_:)``).
+        @inlinable public func value(_ position: Int) -> UnsafeBufferPointer<UInt8> {
+            let span = spans[position]
+            return UnsafeBufferPointer(start: text + Int(span.valueStart), count: Int(span.valueEnd - span.valueStart))
+        }
+
         /// The key of the field at `position` as sent (valid only inside ``withFields(_:)``).
         @inlinable public func key(_ position: Int) -> UnsafeBufferPointer<UInt8> {
             let span = spans[position]

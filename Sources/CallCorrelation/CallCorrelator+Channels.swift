@@ -144,7 +144,9 @@ extension CallCorrelator {
 
     /// `VarSet`: ~40 % of all events. Reads only `Variable` unless it is one the engine uses.
     mutating func handleVarSet(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
-        guard let variable = message["Variable"] else { return }
+        // Most VarSets are dialplan noise: decide from the name's bytes before making any `String`.
+        let wantsAnyName = configuration.rating.enabled || !classifier.tenantVariableNames.isEmpty
+        guard let variable = Self.relevantVariable(of: message, anyName: wantsAnyName) else { return }
         let isQuality = configuration.rating.enabled && variable.hasPrefix("RTPAUDIOQOS")
         let isVoicemail = variable == "VM_MESSAGEFILE"
         let isTenant = !classifier.tenantVariableNames.isEmpty && classifier.tenantVariableNames.contains(variable)
@@ -157,6 +159,19 @@ extension CallCorrelator {
             state.channels[id]!.voicemailStoredAt = instant
         }
         if isTenant { state.channels[id]!.variables[variable] = value }
+    }
+
+    /// The `Variable` of a VarSet when it may matter: any name when `anyName` (quality or tenant
+    /// rules are configured), else only `VM_MESSAGEFILE`.
+    static func relevantVariable(of message: AMIMessage, anyName: Bool) -> String? {
+        if anyName { return message["Variable"] }
+        let isVoicemail: Bool? = message.withFields { fields in
+            for position in 0..<fields.count where equalsIgnoringASCIICase(fields.key(position), "variable") {
+                return fields.value(position).elementsEqual("VM_MESSAGEFILE".utf8)
+            }
+            return nil
+        }
+        return isVoicemail == true ? "VM_MESSAGEFILE" : nil
     }
 
     mutating func handleNewstate(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {

@@ -229,3 +229,13 @@ func deviceName(ofChannel name: String) -> String {
         return String(name[..<dash])
     }
 }
+
+/// Whether a key equals the lowercase ASCII `name`, ignoring ASCII case (keys are
+/// case-insensitive, pitfall P8).
+@inline(__always)
+func equalsIgnoringASCIICase(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+    guard key.count == name.utf8CodeUnitCount else { return false }
+    let expected = name.utf8Start
+    for index in 0..<key.count where lowercasedASCII(key[index]) != expected[index] { return false }
+    return true
+}

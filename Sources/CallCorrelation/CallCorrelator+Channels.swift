@@ -312,49 +312,56 @@ extension CallCorrelator {
     /// Publishes `started` for a pending real leg, first for every earlier pending leg of its call
     /// (so the caller always starts first), freezing tenant and direction on the call's first one.
     mutating func publishStart(_ id: String, at instant: EventInstant, into out: inout CorrelationOutput) {
-        guard let record = state.channels[id], record.isRealLeg, record.phase == .pending else { return }
-        let callID = record.callID
-        for other in state.calls[callID]!.channelIDs where other != id {
-            if let earlier = state.channels[other], earlier.order < record.order, earlier.isRealLeg,
-                earlier.phase == .pending
-            {
+        // Records are read and changed in place (CallCorrelator+Records.swift): this runs for
+        // every leg event, and most calls find the leg already live.
+        guard
+            let (callID, order) = withChannel(id, { $0.isRealLeg && $0.phase == .pending ? ($0.callID, $0.order) : nil })
+                ?? nil
+        else { return }
+        for other in withCall(callID, { $0.channelIDs })! where other != id {
+            if withChannel(other, { $0.order < order && $0.isRealLeg && $0.phase == .pending }) == true {
                 publishStart(other, at: instant, into: &out)
             }
         }
-        guard state.channels[id]!.phase == .pending else { return }
-        var leg = state.channels[id]!
-        var call = state.calls[callID]!
-        if call.callerLegID == nil {
-            leg.role = .caller
-            call.callerLegID = id
-            leg.number = leg.callerIDNum ?? nonEmptyExten(leg.initialExten) ?? endpointName(ofChannel: leg.name)
-            call.dialedNumber = nonEmptyExten(leg.initialExten)
-        } else {
-            leg.role = .callee
-            leg.number =
-                leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
-                ?? endpointName(ofChannel: leg.name)
-        }
-        leg.displayName = leg.callerIDName
-        leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
-        leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
-        leg.phase = .live
-        if call.tenant == nil {
-            call.tenant = classifier.tenant(for: leg)
-            if leg.isExternal {
-                call.direction = .inbound
-            } else if let dialed = call.dialedNumber, classifier.isExternal(dialed) {
-                call.direction = .outbound
+        guard withChannel(id, { $0.phase == .pending }) == true else { return }
+        let (isFirstLeg, needsTenant) = withCall(callID) { ($0.callerLegID == nil, $0.tenant == nil) }!
+        let classifier = self.classifier
+        let (isExternal, initialExten, reconstructed, tenant) = withChannel(id) { leg in
+            if isFirstLeg {
+                leg.role = .caller
+                leg.number = leg.callerIDNum ?? nonEmptyExten(leg.initialExten) ?? endpointName(ofChannel: leg.name)
             } else {
-                call.direction = .internal
+                leg.role = .callee
+                leg.number =
+                    leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
+                    ?? endpointName(ofChannel: leg.name)
+            }
+            leg.displayName = leg.callerIDName
+            leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
+            leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
+            leg.phase = .live
+            return (leg.isExternal, leg.initialExten, leg.reconstructed, needsTenant ? classifier.tenant(for: leg) : nil)
+        }!
+        withCall(callID) { call in
+            if isFirstLeg {
+                call.callerLegID = id
+                call.dialedNumber = nonEmptyExten(initialExten)
+            }
+            // Direction is frozen with the first event: every leg event of a call carries one
+            // direction, so a later external callee of an `internal` call does not flip it mid-call.
+            if needsTenant {
+                call.tenant = tenant
+                if isExternal {
+                    call.direction = .inbound
+                } else if let dialed = call.dialedNumber, classifier.isExternal(dialed) {
+                    call.direction = .outbound
+                } else {
+                    call.direction = .internal
+                }
             }
         }
-        // Direction is frozen with the first event: every leg event of a call carries one direction,
-        // so a later external callee of an `internal` call does not flip it mid-call.
-        state.channels[id] = leg
-        state.calls[callID] = call
         var extra: [String: JSONValue] = [:]
-        if leg.reconstructed { extra["reconstructed"] = true }
+        if reconstructed { extra["reconstructed"] = true }
         emitLegEvent(.callStarted, legID: id, extra: extra, at: instant, into: &out)
     }
 

@@ -13,16 +13,17 @@ extension CallCorrelator {
         _ type: EventName, legID: String, peerID: String? = nil, extra: [String: JSONValue] = [:],
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        guard let callID = state.channels[legID]?.callID else { return }
+        guard let callID = withChannel(legID, { $0.callID }) else { return }
         var builtLegs: [(id: String, memo: LegObjectMemo)] = []
         let template = legEventTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
         let legObject = builtLegs.first { $0.id == legID }?.memo.object ?? legDictionary(legID)!
         data.set(.leg, .object(legObject), in: template)
-        data.set(.startedAt, legObject["started_at"]!, in: template)
-        data.set(.answeredAt, legObject["answered_at"]!, in: template)
-        data.set(.endedAt, legObject["ended_at"]!, in: template)
+        // The leg object comes from `legObjectTemplate`: its slots read without hashing.
+        data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
+        data.set(.answeredAt, legObject.values[legObjectTemplate.slot(.answeredAt)], in: template)
+        data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
         if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
             data["peer"] = .object(peerObject)
         }
@@ -35,13 +36,16 @@ extension CallCorrelator {
         _ type: EventName, callID: String, data: [String: JSONValue], at instant: EventInstant,
         into out: inout CorrelationOutput
     ) {
-        guard let index = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
-        state.calls.values[index].sequence += 1
-        let sequence = state.calls.values[index].sequenceBase + state.calls.values[index].sequence
+        guard
+            let (sequence, tenant) = withCall(callID, { call -> (Int, String?) in
+                call.sequence += 1
+                return (call.sequenceBase + call.sequence, call.tenant)
+            })
+        else { preconditionFailure("no call \(callID)") }
         out.events.append(
             CallEvent(
                 id: "evt_\(callID)_\(sequence)", type: type, timestamp: instant,
-                tenant: state.calls.values[index].tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence,
+                tenant: tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence,
                 callID: callID, data: .object(data)))
     }
 
@@ -61,8 +65,11 @@ extension CallCorrelator {
         _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
         builtLegs: inout [(id: String, memo: LegObjectMemo)]
     ) {
-        guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
-        let channelIDs = state.calls.values[callIndex].channelIDs
+        guard
+            let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) = withCall(callID, {
+                ($0.channelIDs, $0.callerLegID, $0.dialedNumber, $0.relatedCallIDs, $0.direction, $0.queue)
+            })
+        else { preconditionFailure("no call \(callID)") }
         var legs: [JSONValue] = []
         legs.reserveCapacity(channelIDs.count)
         builtLegs.reserveCapacity(channelIDs.count)
@@ -76,26 +83,25 @@ extension CallCorrelator {
             builtLegs.append((id, memo))
             legs.append(.object(memo.object))
         }
-        let call = state.calls.values[callIndex]
         // `from`/`to` are legs of this call most of the time: their memo entries were just read.
         func party(_ id: String) -> JSONValue? {
             if let built = builtLegs.first(where: { $0.id == id }) { return built.memo.party }
             return state.channels.index(forKey: id).map { legMemo(at: $0).party }
         }
-        let caller = call.callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
-        var to = partyJSON(number: .optional(call.dialedNumber), name: nil)
+        let caller = callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
+        var to: JSONValue?
         if let caller, let peerID = withChannel(caller, { $0.lastPeerID }) ?? nil, let peer = party(peerID) {
             to = peer
         } else if let firstCallee, let callee = party(firstCallee) {
             to = callee
         }
         data.set(.callID, .string(callID), in: template)
-        data.set(.relatedCallIDs, .array(call.relatedCallIDs.map { .string($0) }), in: template)
-        data.set(.direction, .string((call.direction ?? .internal).rawValue), in: template)
+        data.set(.relatedCallIDs, .array(relatedCallIDs.map { .string($0) }), in: template)
+        data.set(.direction, .string((direction ?? .internal).rawValue), in: template)
         data.set(.from, caller.flatMap { party($0) } ?? partyJSON(number: nil, name: nil), in: template)
-        data.set(.to, to, in: template)
-        data.set(.dialedNumber, .optional(call.dialedNumber), in: template)
-        data.set(.queue, queueJSON(call.queue), in: template)
+        data.set(.to, to ?? partyJSON(number: .optional(dialedNumber), name: nil), in: template)
+        data.set(.dialedNumber, .optional(dialedNumber), in: template)
+        data.set(.queue, queueJSON(queue), in: template)
         data.set(.legs, .array(legs), in: template)
     }
 

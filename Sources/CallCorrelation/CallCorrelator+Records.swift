@@ -23,6 +23,13 @@ extension CallCorrelator {
         try body(&state.channels.values[index])
     }
 
+    /// Runs `body` on the stored record of call `id` in place; `nil` when the call is unknown.
+    @inline(__always)
+    mutating func withCall<R>(_ id: String, _ body: (inout CallRecord) throws -> R) rethrows -> R? {
+        guard let index = state.calls.index(forKey: id) else { return nil }
+        return try body(&state.calls.values[index])
+    }
+
     /// Channel ids in creation order. The orders are read once, before sorting: a sort closure
     /// that reads `state` made the optimiser copy the whole engine for each call.
     func sortedByOrder(_ ids: [String]) -> [String] {

@@ -293,20 +293,27 @@ extension CallCorrelator {
     mutating func endChannel(
         _ id: String, at instant: EventInstant, reconstructed: Bool = false, into out: inout CorrelationOutput
     ) {
-        guard var record = state.channels[id], !record.hungUp else { return }
-        record.hungUp = true
-        for bridgeID in record.bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
-        record.bridgeIDs = []
-        state.channels[id] = record
-        if record.isRealLeg {
-            if record.phase == .pending { publishStart(id, at: instant, into: &out) }
-            if state.channels[id]!.phase == .live {
+        guard
+            let (bridgeIDs, isRealLeg, phase, callID) = withChannel(id, { record in
+                record.hungUp ? nil : (record.bridgeIDs, record.isRealLeg, record.phase, record.callID)
+            }) ?? nil
+        else { return }
+        withChannel(id) { record in
+            record.hungUp = true
+            record.bridgeIDs = []
+        }
+        for bridgeID in bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
+        if isRealLeg {
+            if phase == .pending { publishStart(id, at: instant, into: &out) }
+            if withChannel(id, { $0.phase }) == .live {
                 finishLeg(id, at: instant, reconstructed: reconstructed, into: &out)
             }
         }
-        let callID = record.callID
-        state.calls[callID]!.liveChannelCount -= 1
-        if state.calls[callID]!.liveChannelCount <= 0 { endCall(callID, at: instant, into: &out) }
+        let remaining = withCall(callID) { call -> Int in
+            call.liveChannelCount -= 1
+            return call.liveChannelCount
+        }!
+        if remaining <= 0 { endCall(callID, at: instant, into: &out) }
     }
 
     /// Publishes `started` for a pending real leg, first for every earlier pending leg of its call
@@ -360,8 +367,8 @@ extension CallCorrelator {
                 }
             }
         }
-        var extra: [String: JSONValue] = [:]
-        if reconstructed { extra["reconstructed"] = true }
+        var extra: EventFields = [:]
+        if reconstructed { extra.append("reconstructed", true) }
         emitLegEvent(.callStarted, legID: id, extra: extra, at: instant, into: &out)
     }
 
@@ -369,17 +376,20 @@ extension CallCorrelator {
     mutating func finishLeg(
         _ id: String, at instant: EventInstant, reconstructed: Bool, into out: inout CorrelationOutput
     ) {
-        var leg = state.channels[id]!
+        let leg = withChannel(id) { leg -> ChannelRecord in
+            leg.phase = .ended
+            leg.legState = .down
+            leg.endedAt = instant
+            leg.reconstructed = leg.reconstructed || reconstructed
+            return leg
+        }!
+        // The disposition reads none of the fields just changed.
         let call = state.calls[leg.callID]!
         let disposition = self.disposition(of: leg, in: call)
-        leg.phase = .ended
-        leg.legState = .down
-        leg.endedAt = instant
-        leg.reconstructed = leg.reconstructed || reconstructed
-        state.channels[id] = leg
+        let firstHangupLegID = call.firstHangupLegID
         state.endedChannels[id] = instant
         let ringEnd = leg.connectedAt ?? leg.answeredAt ?? instant
-        var extra: [String: JSONValue] = [
+        var extra: EventFields = [
             "disposition": .string(disposition.rawValue),
             "hangup_cause": leg.hangupCause.map { .int(Int64($0)) } ?? .null,
             "hangup_cause_text": .optional(leg.hangupCauseText),
@@ -387,15 +397,14 @@ extension CallCorrelator {
             "talk_seconds": .double(roundedSeconds(leg.connectedAt.map { instant.seconds(since: $0) } ?? 0)),
             "reconstructed": .bool(leg.reconstructed),
         ]
-        if let by = leg.endedByLegID ?? call.firstHangupLegID, let party = legRecord(by) {
-            extra["hangup_by"] = [
-                "leg_id": .string(party.uniqueID), "role": .string(party.role.rawValue),
-                "number": .string(party.number),
-            ]
+        if let by = leg.endedByLegID ?? firstHangupLegID,
+            let party = withChannel(by, { ($0.uniqueID, $0.role, $0.number) })
+        {
+            extra.append("hangup_by", .object(["leg_id": .string(party.0), "role": .string(party.1.rawValue), "number": .string(party.2)]))
         } else {
-            extra["hangup_by"] = .null
+            extra.append("hangup_by", .null)
         }
-        if let forward = leg.forwardedTo { extra["forwarded_to"] = .string(forward) }
+        if let forward = leg.forwardedTo { extra.append("forwarded_to", .string(forward)) }
         emitLegEvent(.callFinished, legID: id, extra: extra, at: instant, into: &out)
     }
 

@@ -10,7 +10,7 @@ extension CallCorrelator {
     /// `legs` snapshot when they are in it (formatting instants and hashing keys is most of the
     /// cost of an event).
     mutating func emitLegEvent(
-        _ type: EventName, legID: String, peerID: String? = nil, extra: [String: JSONValue] = [:],
+        _ type: EventName, legID: String, peerID: String? = nil, extra: EventFields = [:],
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
         guard let callID = withChannel(legID, { $0.callID }) else { return }
@@ -27,7 +27,7 @@ extension CallCorrelator {
         if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
             data["peer"] = .object(peerObject)
         }
-        for (key, value) in extra { data[key] = value }
+        for (key, value) in extra.pairs { data[key] = value }
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
     }
 
@@ -189,3 +189,14 @@ enum PartyField: Int, JSONObjectField {
 }
 
 let partyTemplate = JSONObjectTemplate<PartyField>()
+
+/// Event-specific fields of a leg event (`change`, `disposition`, …), stored into its data in
+/// order. A list, not a dictionary: each key is hashed once, when it goes into the data.
+struct EventFields: ExpressibleByDictionaryLiteral {
+    private(set) var pairs: [(String, JSONValue)]
+
+    init(dictionaryLiteral elements: (String, JSONValue)...) { pairs = elements }
+
+    /// Adds a field; a later field with the same key replaces an earlier one in the data.
+    mutating func append(_ key: String, _ value: JSONValue) { pairs.append((key, value)) }
+}

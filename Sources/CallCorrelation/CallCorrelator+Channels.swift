@@ -83,21 +83,23 @@ extension CallCorrelator {
     ) {
         let (id, callID, newLinkedID) = withChannel(at: index) { record -> (String, String, String?) in
             record.lastActivity = instant
-            if let value = snapshot.stateDesc { record.stateDesc = value }
-            if let value = snapshot.accountCode { record.accountCode = value }
-            if let value = snapshot.context { record.context = value }
+            snapshot.store(.stateDesc, as: .nonEmpty, into: &record.stateDesc)
+            snapshot.store(.accountCode, as: .nonEmpty, into: &record.accountCode)
+            snapshot.store(.context, as: .nonEmpty, into: &record.context)
             if record.phase == .pending {
-                if let value = snapshot.callerIDNum { record.callerIDNum = value }
-                if let value = snapshot.callerIDName { record.callerIDName = value }
+                snapshot.store(.callerIDNum, as: .known, into: &record.callerIDNum)
+                snapshot.store(.callerIDName, as: .knownUnescaped, into: &record.callerIDName)
                 // A trunk may deliver the call to `s` and route the DID later: the first real
                 // extension seen before the leg is announced is the dialled number.
                 if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
                     record.initialExten = exten
                 }
             }
-            if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
+            snapshot.store(.connectedLineNum, as: .known, into: &record.connectedLineNum)
             var newLinkedID: String?
-            if let linkedID = snapshot.linkedID, linkedID != record.linkedID {
+            if !snapshot.has(.linkedID, equalTo: record.linkedID), let linkedID = snapshot.linkedID,
+                linkedID != record.linkedID
+            {
                 record.linkedID = linkedID
                 newLinkedID = linkedID
             }

@@ -44,7 +44,7 @@ struct ChannelSnapshot {
     }
 
     /// The keys of the channel block, by their name after the prefix.
-    private enum Field: Int {
+    enum Field: Int {
         case uniqueID, linkedID, channel, stateDesc, callerIDNum, callerIDName, connectedLineNum, connectedLineName
         case accountCode, context, exten
 
@@ -133,6 +133,53 @@ struct ChannelSnapshot {
     var accountCode: String? { nonEmptyValue(.accountCode) }
     var context: String? { nonEmptyValue(.context) }
     var exten: String? { nonEmptyValue(.exten) }
+
+    /// How a property turns a field's bytes into its value.
+    enum ValueForm {
+        /// `nil` when empty.
+        case nonEmpty
+        /// `nil` when empty or `<unknown>`.
+        case known
+        /// As `known`, with Asterisk's C escapes undone.
+        case knownUnescaped
+    }
+
+    /// `if let value = <property of field> { target = value }`, without making a `String` when
+    /// `target` already holds the value's bytes: channel events repeat the whole block, and most
+    /// of its values are the ones the record has.
+    func store(_ field: Field, as form: ValueForm, into target: inout String?) {
+        let position = positions[field.rawValue]
+        guard position >= 0 else { return }
+        let unchanged: Bool = message.withFields { fields in
+            let bytes = fields.value(Int(position))
+            if bytes.isEmpty { return true }
+            if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return true }
+            if form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\")) { return false }
+            guard var current = target, current.utf8.count == bytes.count else { return false }
+            return current.withUTF8 { sameBytes($0, bytes) }
+        }
+        guard !unchanged else { return }
+        let value: String?
+        switch form {
+        case .nonEmpty: value = nonEmptyValue(field)
+        case .known: value = known(nonEmptyValue(field))
+        case .knownUnescaped: value = known(nonEmptyValue(field)).map(AMIEscaping.unescape)
+        }
+        if let value { target = value }
+    }
+
+    /// Whether the field is present, not empty and holds exactly the bytes of `text`.
+    func has(_ field: Field, equalTo text: String) -> Bool {
+        let position = positions[field.rawValue]
+        guard position >= 0 else { return false }
+        var text = text
+        return text.withUTF8 { expected in
+            message.withFields { fields in
+                let bytes = fields.value(Int(position))
+                return !bytes.isEmpty && sameBytes(bytes, expected)
+            }
+        }
+    }
 
     /// `ChanVariable: NAME=value` lines of this prefix (both syntaxes of ami-reference §2.0).
     func channelVariable(_ name: String) -> String? {
@@ -238,4 +285,19 @@ func equalsIgnoringASCIICase(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticSt
     let expected = name.utf8Start
     for index in 0..<key.count where lowercasedASCII(key[index]) != expected[index] { return false }
     return true
+}
+
+/// Byte equality of two buffers.
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+    for index in 0..<a.count where pa[index] != pb[index] { return false }
+    return true
+}
+
+/// Byte equality of a buffer and an ASCII literal.
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+    sameBytes(a, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
 }

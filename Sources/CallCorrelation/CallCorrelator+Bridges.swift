@@ -112,21 +112,24 @@ extension CallCorrelator {
     }
 
     /// Real legs in the given bridges or behind Local pairs bridged there, oldest first.
-    func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
+    mutating func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
         var found: [String] = []
         var seenChannels: Set<String> = []
         var seenBridges: Set<String> = []
         var pending = bridgeIDs
         while let bridgeID = pending.popLast() {
-            guard seenBridges.insert(bridgeID).inserted, let bridge = state.bridges[bridgeID], bridge.connectsMembers
+            guard seenBridges.insert(bridgeID).inserted, let members = state.bridges[bridgeID].flatMap({
+                $0.connectsMembers ? $0.memberIDs : nil
+            })
             else { continue }
-            for member in bridge.memberIDs where seenChannels.insert(member).inserted {
-                guard let record = state.channels[member], !record.hungUp else { continue }
-                if record.isLocal {
+            for member in members where seenChannels.insert(member).inserted {
+                // Records read in place (CallCorrelator+Records.swift), not copied.
+                guard let isLocal = withChannel(member, { $0.hungUp ? nil : $0.isLocal }) ?? nil else { continue }
+                if isLocal {
                     if let partner = localPartner(of: member), seenChannels.insert(partner).inserted,
-                        let partnerRecord = state.channels[partner], !partnerRecord.hungUp
+                        let partnerBridges = withChannel(partner, { $0.hungUp ? nil : $0.bridgeIDs }) ?? nil
                     {
-                        pending.append(contentsOf: partnerRecord.bridgeIDs)
+                        pending.append(contentsOf: partnerBridges)
                     }
                 } else if member != excluded {
                     found.append(member)

@@ -256,22 +256,25 @@ extension CallCorrelator {
 
     /// Remembers which party hung up first: the caller, or a callee that had answered.
     mutating func handleHangupRequest(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), let leg = state.channels[id] else { return }
-        noteHangupParty(leg)
+        guard let id = nonEmpty(message["Uniqueid"]) else { return }
+        noteHangupParty(id)
     }
 
-    mutating func noteHangupParty(_ leg: ChannelRecord) {
-        guard leg.isRealLeg, leg.phase != .ended, !leg.hungUp else { return }
-        if state.calls[leg.callID]?.firstHangupLegID == nil, leg.role == .caller || leg.answeredAt != nil {
-            state.calls[leg.callID]!.firstHangupLegID = leg.uniqueID
-        }
+    /// Records that leg `id` hangs up (read and changed in place).
+    mutating func noteHangupParty(_ id: String) {
+        guard
+            let (callID, talked, endedBy, bridgeIDs) = withChannel(id, { leg in
+                leg.isRealLeg && leg.phase != .ended && !leg.hungUp
+                    ? (leg.callID, leg.role == .caller || leg.answeredAt != nil, leg.endedByLegID, leg.bridgeIDs) : nil
+            }) ?? nil
+        else { return }
+        if talked { withCall(callID) { if $0.firstHangupLegID == nil { $0.firstHangupLegID = id } } }
         // A ringing callee that is torn down did not hang up on anyone.
-        guard leg.endedByLegID == nil, leg.role == .caller || leg.answeredAt != nil else { return }
-        state.channels[leg.uniqueID]!.endedByLegID = leg.uniqueID
+        guard endedBy == nil, talked else { return }
+        withChannel(id) { $0.endedByLegID = id }
         // Whoever is talking to this leg right now was hung up on by it.
-        for peer in realLegs(reachableFrom: leg.bridgeIDs, excluding: leg.uniqueID)
-        where state.channels[peer]!.endedByLegID == nil {
-            state.channels[peer]!.endedByLegID = leg.uniqueID
+        for peer in realLegs(reachableFrom: bridgeIDs, excluding: id) {
+            withChannel(peer) { if $0.endedByLegID == nil { $0.endedByLegID = id } }
         }
     }
 
@@ -283,10 +286,14 @@ extension CallCorrelator {
             return
         }
         observe(snapshot, at: instant, create: false, into: &out)
-        guard !state.channels[id]!.hungUp else { return }
-        state.channels[id]!.hangupCause = message["Cause"].flatMap { Int($0) }
-        state.channels[id]!.hangupCauseText = nonEmpty(message["Cause-txt"])
-        noteHangupParty(state.channels[id]!)
+        guard withChannel(id, { $0.hungUp }) == false else { return }
+        let cause = message["Cause"].flatMap { Int($0) }
+        let causeText = nonEmpty(message["Cause-txt"])
+        withChannel(id) { leg in
+            leg.hangupCause = cause
+            leg.hangupCauseText = causeText
+        }
+        noteHangupParty(id)
         endChannel(id, at: instant, into: &out)
     }
 

@@ -178,23 +178,29 @@ extension CallCorrelator {
 
     mutating func handleNewstate(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         guard let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out) else { return }
-        let record = state.channels[id]!
-        guard record.isRealLeg, record.phase != .ended else { return }
+        guard
+            let isUp = withChannel(id, { $0.isRealLeg && $0.phase != .ended ? $0.stateDesc?.lowercased() == "up" : nil })
+                ?? nil
+        else { return }
         publishStart(id, at: instant, into: &out)
-        guard record.stateDesc?.lowercased() == "up" else { return }
-        if state.channels[id]!.answeredAt == nil { state.channels[id]!.answeredAt = instant }
-        let leg = state.channels[id]!
-        if leg.role == .caller, !leg.wasDialled, !leg.anyDialAnswered, leg.connectedAt == nil,
-            !leg.answeredByApplication, leg.lastPeerID == nil
-        {
-            // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
-            state.channels[id]!.answeredByApplication = true
-            if !leg.onHold { state.channels[id]!.legState = .up }
+        guard isUp else { return }
+        let byApplication = withChannel(id) { leg -> (application: String?, Void)? in
+            if leg.answeredAt == nil { leg.answeredAt = instant }
+            if leg.role == .caller, !leg.wasDialled, !leg.anyDialAnswered, leg.connectedAt == nil,
+                !leg.answeredByApplication, leg.lastPeerID == nil
+            {
+                // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
+                leg.answeredByApplication = true
+                if !leg.onHold { leg.legState = .up }
+                return (leg.ranVoicemail ? "VoiceMail" : leg.application, ())
+            }
+            if !leg.onHold { leg.legState = .up }
+            return nil
+        }!
+        if let byApplication {
             var change: [String: JSONValue] = ["reason": "answered_by_application"]
-            change["application"] = .optional(leg.ranVoicemail ? "VoiceMail" : leg.application)
+            change["application"] = .optional(byApplication.application)
             emitLegEvent(.callUpdated, legID: id, extra: ["change": .object(change)], at: instant, into: &out)
-        } else if !leg.onHold {
-            state.channels[id]!.legState = .up
         }
     }
 

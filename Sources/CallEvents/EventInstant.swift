@@ -16,6 +16,13 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         self.microseconds = microseconds
     }
 
+    /// ``init(amiTimestamp:)`` from the value's UTF-8 bytes, for callers that read them in place
+    /// (`CorrelationSession`, once per AMI message: no `String` is made).
+    public init?(amiTimestampUTF8 text: UnsafeBufferPointer<UInt8>) {
+        guard let microseconds = Self.parseAMITimestamp(text) else { return nil }
+        self.microseconds = microseconds
+    }
+
     /// The bytes of a `Timestamp:` value as microseconds; over the contiguous UTF-8 bytes because
     /// the `String.UTF8View` iterator costs several times the parse itself.
     private static func parseAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {

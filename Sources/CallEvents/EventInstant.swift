@@ -26,34 +26,35 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     /// The bytes of a `Timestamp:` value as microseconds; over the contiguous UTF-8 bytes because
     /// the `String.UTF8View` iterator costs several times the parse itself.
     private static func parseAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        // Wrapping arithmetic is exact here: `seconds` is checked against `maxAMISeconds` after each
+        // digit, so `seconds * 10 + 9` stays far below `Int64.max`; `micros` has at most 6 digits.
         var seconds: Int64 = 0
         var micros: Int64 = 0
         var fractionDigits = 0
         var sawDigit = false
         var inFraction = false
         for byte in text {
-            switch byte {
-            case UInt8(ascii: "."):
-                guard !inFraction, sawDigit else { return nil }
-                inFraction = true
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let digit = Int64(byte - UInt8(ascii: "0"))
+            let digit = byte &- UInt8(ascii: "0")
+            if digit <= 9 {
                 if inFraction {
-                    if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
+                    if fractionDigits < 6 { micros = micros &* 10 &+ Int64(digit); fractionDigits &+= 1 }
                 } else {
-                    seconds = seconds * 10 + digit
+                    seconds = seconds &* 10 &+ Int64(digit)
                     // Past 9999-12-31 is no PBX clock; refusing it keeps `seconds * 1_000_000`
                     // (and later arithmetic on instants) far from overflow on hostile input.
                     guard seconds <= maxAMISeconds else { return nil }
                     sawDigit = true
                 }
-            default:
+            } else if byte == UInt8(ascii: ".") {
+                guard !inFraction, sawDigit else { return nil }
+                inFraction = true
+            } else {
                 return nil
             }
         }
         guard sawDigit else { return nil }
-        while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
-        return seconds * 1_000_000 + micros
+        while fractionDigits < 6 { micros = micros &* 10; fractionDigits &+= 1 }
+        return seconds &* 1_000_000 &+ micros
     }
 
     /// 9999-12-31T23:59:59Z, the largest `Timestamp:` accepted.

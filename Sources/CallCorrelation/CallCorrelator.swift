@@ -37,7 +37,7 @@ public struct CallCorrelator: Sendable {
     /// Not part of the snapshot: it only bridges a connect and the live list that follows it.
     var touchedSinceConnect: Set<String>? = nil
     /// Published leg objects by leg id (see ``LegObjectMemo``). Derived data, not in the snapshot.
-    var legObjects: [String: LegObjectMemo] = [:]
+    var legObjects = LegObjectCache()
 
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration

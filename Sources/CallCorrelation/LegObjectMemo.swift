@@ -10,12 +10,47 @@ import CallEvents
 ///
 /// The memo is a pure function cache: ``LegFacts`` holds every input of the object, and an entry is
 /// used only when the facts are equal, so the output is the same with or without it. It is derived
-/// data, never part of the snapshot; entries go when their call is dropped.
+/// data, never part of the snapshot; entries go when their call is dropped, and the memo is bounded
+/// (``LegObjectCache``).
 struct LegObjectMemo: Sendable {
     let facts: LegFacts
     let object: [String: JSONValue]
     /// `{"name":…,"number":…}` of the leg (`from`/`to`).
     let party: JSONValue
+}
+
+/// The memo entries, bounded: two generations of at most `generationLimit` entries each. A lookup
+/// that finds an entry in the older generation moves it to the current one; when the current one
+/// is full it becomes the older one and the oldest entries are dropped.
+///
+/// Why bounded: an entry (an object of a dozen keys, its facts and the leg's party object) costs
+/// about 1.3 KB, and unbounded the memo added 27 MiB at 10,000 live calls (the 100 MiB budget of
+/// docs/PERFORMANCE.md). Events of a call come close together, so the recent legs are the useful
+/// ones; with a few hundred live calls (the soak capture) every live leg fits.
+struct LegObjectCache: Sendable {
+    static let generationLimit = 2048
+    private var current: [String: LegObjectMemo] = [:]
+    private var older: [String: LegObjectMemo] = [:]
+
+    mutating func entry(_ id: String) -> LegObjectMemo? {
+        if let memo = current[id] { return memo }
+        guard let memo = older.removeValue(forKey: id) else { return nil }
+        store(memo, for: id)
+        return memo
+    }
+
+    mutating func store(_ memo: LegObjectMemo, for id: String) {
+        if current.count >= Self.generationLimit, current[id] == nil {
+            older = current
+            current = [:]
+        }
+        current[id] = memo
+    }
+
+    mutating func remove(_ id: String) {
+        current[id] = nil
+        older[id] = nil
+    }
 }
 
 /// Everything a leg's published object is built from.
@@ -136,7 +171,7 @@ extension CallCorrelator {
     /// The memo entry of the channel at `index`, brought up to date with its record.
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
         let facts = withChannel(at: index) { LegFacts(reading: &$0) }
-        let previous = legObjects[facts.uniqueID]
+        let previous = legObjects.entry(facts.uniqueID)
         if let previous, previous.facts == facts { return previous }
         let memo: LegObjectMemo
         if let previous {
@@ -147,7 +182,7 @@ extension CallCorrelator {
         } else {
             memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
         }
-        legObjects[facts.uniqueID] = memo
+        legObjects.store(memo, for: facts.uniqueID)
         return memo
     }
 }

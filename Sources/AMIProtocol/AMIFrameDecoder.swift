@@ -230,9 +230,13 @@ public struct AMIFrameDecoder: Sendable {
             }
             var valueStart = colon + 1
             if valueStart < end && input[valueStart] == 0x20 { valueStart += 1 }
+            // Every offset lies in 0...(end - messageStart), which the size check above keeps within
+            // `maxMessageBytes` (≤ Int32.max / 2): no overflow checks needed on this per-line path.
             let base = messageStart
-            spans.append(AMIMessage.FieldSpan(keyStart: Int32(start - base), keyEnd: Int32(colon - base),
-                                              valueStart: Int32(valueStart - base), valueEnd: Int32(end - base)))
+            spans.append(AMIMessage.FieldSpan(keyStart: Int32(truncatingIfNeeded: start &- base),
+                                              keyEnd: Int32(truncatingIfNeeded: colon &- base),
+                                              valueStart: Int32(truncatingIfNeeded: valueStart &- base),
+                                              valueEnd: Int32(truncatingIfNeeded: end &- base)))
             messageEnd = end
             if spans.count <= 3 && colon - start == 8 && end - valueStart == 7
                 && matchesLowercase(input, start, "response") && matchesLowercase(input, valueStart, "follows") {

@@ -15,16 +15,16 @@
 public struct AMIMessage: Sendable, Hashable {
     /// Spans and bytes, never mutated after creation (see ``AMIMessageStorage``).
     @usableFromInline let storage: AMIMessageStorage
-    @inline(__always) var box: AMIMessageBox { storage.box }
+    @usableFromInline var box: AMIMessageBox { @inline(__always) get { storage.box } }
     /// Raw output lines of a pre-Asterisk-14 `Response: Follows` (`Command` action), if any.
     public var commandOutput: [String]?
 
     @usableFromInline
     struct FieldSpan: Sendable, Hashable {
-        var keyStart: Int32
-        var keyEnd: Int32
-        var valueStart: Int32
-        var valueEnd: Int32
+        @usableFromInline var keyStart: Int32
+        @usableFromInline var keyEnd: Int32
+        @usableFromInline var valueStart: Int32
+        @usableFromInline var valueEnd: Int32
     }
 
     /// Creates a message from ordered fields (used by encoders, tests and the capture builder).
@@ -84,6 +84,58 @@ public struct AMIMessage: Sendable, Hashable {
                     Self.keyMatches($0, text, keyBytes) ? Self.string(text, $0.valueStart, $0.valueEnd) : nil
                 }
             }
+        }
+    }
+
+    /// Calls `body` with a read-only view of the fields, for readers that want several keys: one
+    /// pass over the fields instead of one scan per key (the correlator reads up to a dozen keys
+    /// of a channel block from every channel event). Inlinable so that pass is compiled in the
+    /// caller's module, with no call per field.
+    @inlinable
+    public func withFields<R>(_ body: (FieldTable) throws -> R) rethrows -> R {
+        try box.withParts { spans, text in try body(FieldTable(spans: spans, text: text)) }
+    }
+
+    /// The fields of a message during ``withFields(_:)``: raw key bytes by position, in wire order.
+    @frozen
+    public struct FieldTable {
+        @usableFromInline let spans: UnsafeBufferPointer<FieldSpan>
+        @usableFromInline let text: UnsafePointer<UInt8>
+
+        @inlinable init(spans: UnsafeBufferPointer<FieldSpan>, text: UnsafePointer<UInt8>) {
+            self.spans = spans
+            self.text = text
+        }
+
+        /// Number of fields.
+        @inlinable public var count: Int { spans.count }
+
+        /// The value of the field at `position` as sent (valid only inside ``withFields(_:)``).
+        @inlinable public func value(_ position: Int) -> UnsafeBufferPointer<UInt8> {
+            let span = spans[position]
+            return UnsafeBufferPointer(start: text + Int(span.valueStart), count: Int(span.valueEnd - span.valueStart))
+        }
+
+        /// The key of the field at `position` as sent (valid only inside ``withFields(_:)``).
+        @inlinable public func key(_ position: Int) -> UnsafeBufferPointer<UInt8> {
+            let span = spans[position]
+            return UnsafeBufferPointer(start: text + Int(span.keyStart), count: Int(span.keyEnd - span.keyStart))
+        }
+    }
+
+    /// The value of the field at `position` (as given by ``forEachKey(_:)``), as on the wire.
+    public func value(at position: Int) -> String {
+        box.withParts { spans, text in
+            precondition(position >= 0 && position < spans.count, "field position out of range")
+            return Self.string(text, spans[position].valueStart, spans[position].valueEnd)
+        }
+    }
+
+    /// Whether the value of the field at `position` is empty.
+    public func valueIsEmpty(at position: Int) -> Bool {
+        box.withParts { spans, _ in
+            precondition(position >= 0 && position < spans.count, "field position out of range")
+            return spans[position].valueEnd == spans[position].valueStart
         }
     }
 
@@ -189,8 +241,8 @@ public struct AMIMessage: Sendable, Hashable {
 
 @usableFromInline
 struct AMIMessageHeader {
-    var fieldCount: Int
-    var textCount: Int
+    @usableFromInline var fieldCount: Int
+    @usableFromInline var textCount: Int
 }
 
 /// Holds an ``AMIMessageBox`` in a `Sendable` message.
@@ -200,7 +252,7 @@ struct AMIMessageHeader {
 /// (`ManagedBuffer` subclasses cannot conform to `Sendable` themselves.)
 @usableFromInline
 struct AMIMessageStorage: @unchecked Sendable {
-    let box: AMIMessageBox
+    @usableFromInline let box: AMIMessageBox
 }
 
 /// The immutable storage of an ``AMIMessage``: the field spans, then the text bytes, in one
@@ -226,7 +278,7 @@ final class AMIMessageBox: ManagedBuffer<AMIMessageHeader, AMIMessage.FieldSpan>
     }
 
     /// Calls `body` with the spans and a pointer to the text bytes the spans index into.
-    @inline(__always)
+    @inlinable @inline(__always)
     func withParts<R>(_ body: (UnsafeBufferPointer<AMIMessage.FieldSpan>, UnsafePointer<UInt8>) throws -> R)
         rethrows -> R
     {

@@ -80,10 +80,12 @@ extension CallCorrelator {
         let legs = realLegs(reachableFrom: [bridgeID], excluding: nil)
         guard legs.count >= 2 else { return }
         for legID in legs {
-            guard let leg = state.channels[legID], leg.phase != .ended, !leg.hungUp else { continue }
-            let peers = legs.filter { $0 != legID }
+            guard
+                let (active, lastPeerID) = withChannel(legID, { ($0.phase != .ended && !$0.hungUp, $0.lastPeerID) }),
+                active
+            else { continue }
             // The peer is the longest-present party: the oldest leg other than this one.
-            guard let peer = peers.first, peer != leg.lastPeerID else { continue }
+            guard let peer = legs.first(where: { $0 != legID }), peer != lastPeerID else { continue }
             connect(legID, to: peer, at: instant, into: &out)
         }
     }
@@ -93,47 +95,53 @@ extension CallCorrelator {
     ) {
         publishStart(legID, at: instant, into: &out)
         publishStart(peerID, at: instant, into: &out)
-        guard state.channels[legID]!.phase == .live else { return }
-        if state.channels[legID]!.callID != state.channels[peerID]!.callID {
-            linkCalls(state.channels[legID]!.callID, state.channels[peerID]!.callID, into: &out)
+        guard let callID = withChannel(legID, { $0.phase == .live ? $0.callID : nil })! else { return }
+        let peerCallID = withChannel(peerID) { $0.callID }!
+        if callID != peerCallID { linkCalls(callID, peerCallID, into: &out) }
+        let isCaller = withChannel(legID) { leg -> Bool in
+            leg.lastPeerID = peerID
+            if leg.firstPeerID == nil { leg.firstPeerID = peerID }
+            if leg.connectedAt == nil { leg.connectedAt = instant }
+            if leg.answeredAt == nil { leg.answeredAt = instant }
+            if !leg.onHold { leg.legState = .up }
+            return leg.role == .caller
+        }!
+        if isCaller {
+            withCall(callID) { call in
+                if var queue = call.queue, queue.answeredByLegID == nil {
+                    queue.answeredByLegID = peerID
+                    call.queue = queue
+                }
+            }
         }
-        var leg = state.channels[legID]!
-        leg.lastPeerID = peerID
-        if leg.firstPeerID == nil { leg.firstPeerID = peerID }
-        if leg.connectedAt == nil { leg.connectedAt = instant }
-        if leg.answeredAt == nil { leg.answeredAt = instant }
-        if !leg.onHold { leg.legState = .up }
-        state.channels[legID] = leg
-        if leg.role == .caller, var queue = state.calls[leg.callID]!.queue, queue.answeredByLegID == nil {
-            queue.answeredByLegID = peerID
-            state.calls[leg.callID]!.queue = queue
-        }
-        let peer = state.channels[peerID]!
-        emitLegEvent(.callConnected, legID: legID, extra: ["peer": legJSON(peer)], at: instant, into: &out)
+        emitLegEvent(.callConnected, legID: legID, peerID: peerID, at: instant, into: &out)
     }
 
     /// Real legs in the given bridges or behind Local pairs bridged there, oldest first.
-    func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
+    mutating func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
         var found: [String] = []
         var seenChannels: Set<String> = []
         var seenBridges: Set<String> = []
         var pending = bridgeIDs
         while let bridgeID = pending.popLast() {
-            guard seenBridges.insert(bridgeID).inserted, let bridge = state.bridges[bridgeID], bridge.connectsMembers
+            guard seenBridges.insert(bridgeID).inserted, let members = state.bridges[bridgeID].flatMap({
+                $0.connectsMembers ? $0.memberIDs : nil
+            })
             else { continue }
-            for member in bridge.memberIDs where seenChannels.insert(member).inserted {
-                guard let record = state.channels[member], !record.hungUp else { continue }
-                if record.isLocal {
+            for member in members where seenChannels.insert(member).inserted {
+                // Records read in place (CallCorrelator+Records.swift), not copied.
+                guard let isLocal = withChannel(member, { $0.hungUp ? nil : $0.isLocal }) ?? nil else { continue }
+                if isLocal {
                     if let partner = localPartner(of: member), seenChannels.insert(partner).inserted,
-                        let partnerRecord = state.channels[partner], !partnerRecord.hungUp
+                        let partnerBridges = withChannel(partner, { $0.hungUp ? nil : $0.bridgeIDs }) ?? nil
                     {
-                        pending.append(contentsOf: partnerRecord.bridgeIDs)
+                        pending.append(contentsOf: partnerBridges)
                     }
                 } else if member != excluded {
                     found.append(member)
                 }
             }
         }
-        return found.sorted { state.channels[$0]!.order < state.channels[$1]!.order }
+        return sortedByOrder(found)
     }
 }

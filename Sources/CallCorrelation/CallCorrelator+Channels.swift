@@ -12,11 +12,11 @@ extension CallCorrelator {
         into out: inout CorrelationOutput
     ) -> String? {
         guard let id = snapshot.uniqueID else { return nil }
-        if state.channels[id] != nil {
+        if let index = state.channels.index(forKey: id) {
             if refresh {
-                refreshChannel(id, from: snapshot, at: instant, into: &out)
+                refreshChannel(at: index, from: snapshot, at: instant, into: &out)
             } else {
-                state.channels[id]!.lastActivity = instant
+                withChannel(at: index) { $0.lastActivity = instant }
                 touchedSinceConnect?.insert(id)
             }
             return id
@@ -72,34 +72,47 @@ extension CallCorrelator {
     mutating func refreshChannel(
         _ id: String, from snapshot: ChannelSnapshot, at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        var record = state.channels[id]!
-        record.lastActivity = instant
+        guard let index = state.channels.index(forKey: id) else { return }
+        refreshChannel(at: index, from: snapshot, at: instant, into: &out)
+    }
+
+    /// ``refreshChannel(_:from:at:into:)`` of the channel at `index`, updated in place.
+    mutating func refreshChannel(
+        at index: ChannelIndex, from snapshot: ChannelSnapshot, at instant: EventInstant,
+        into out: inout CorrelationOutput
+    ) {
+        let (id, callID, newLinkedID) = withChannel(at: index) { record -> (String, String, String?) in
+            record.lastActivity = instant
+            snapshot.store(.stateDesc, as: .nonEmpty, into: &record.stateDesc)
+            snapshot.store(.accountCode, as: .nonEmpty, into: &record.accountCode)
+            snapshot.store(.context, as: .nonEmpty, into: &record.context)
+            if record.phase == .pending {
+                snapshot.store(.callerIDNum, as: .known, into: &record.callerIDNum)
+                snapshot.store(.callerIDName, as: .knownUnescaped, into: &record.callerIDName)
+                // A trunk may deliver the call to `s` and route the DID later: the first real
+                // extension seen before the leg is announced is the dialled number.
+                if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
+                    record.initialExten = exten
+                }
+            }
+            snapshot.store(.connectedLineNum, as: .known, into: &record.connectedLineNum)
+            var newLinkedID: String?
+            if !snapshot.has(.linkedID, equalTo: record.linkedID), let linkedID = snapshot.linkedID,
+                linkedID != record.linkedID
+            {
+                record.linkedID = linkedID
+                newLinkedID = linkedID
+            }
+            return (record.uniqueID, record.callID, newLinkedID)
+        }
         touchedSinceConnect?.insert(id)
-        if let value = snapshot.stateDesc { record.stateDesc = value }
-        if let value = snapshot.accountCode { record.accountCode = value }
-        if let value = snapshot.context { record.context = value }
-        if record.phase == .pending {
-            if let value = snapshot.callerIDNum { record.callerIDNum = value }
-            if let value = snapshot.callerIDName { record.callerIDName = value }
-            // A trunk may deliver the call to `s` and route the DID later: the first real
-            // extension seen before the leg is announced is the dialled number.
-            if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
-                record.initialExten = exten
-            }
+        guard let linkedID = newLinkedID else { return }
+        if let other = state.callIDByLinkedID[linkedID], other != callID, state.calls[other] != nil {
+            linkCalls(callID, other, into: &out)
+        } else if state.callIDByLinkedID[linkedID] == nil {
+            state.callIDByLinkedID[linkedID] = callID
+            state.calls[callID]?.linkedIDs?.append(linkedID)
         }
-        if let value = snapshot.connectedLineNum { record.connectedLineNum = value }
-        var linkedTo: String?
-        if let linkedID = snapshot.linkedID, linkedID != record.linkedID {
-            record.linkedID = linkedID
-            if let other = state.callIDByLinkedID[linkedID], other != record.callID, state.calls[other] != nil {
-                linkedTo = other
-            } else if state.callIDByLinkedID[linkedID] == nil {
-                state.callIDByLinkedID[linkedID] = record.callID
-                state.calls[record.callID]?.linkedIDs?.append(linkedID)
-            }
-        }
-        state.channels[id] = record
-        if let linkedTo { linkCalls(record.callID, linkedTo, into: &out) }
     }
 
     /// Events that only refresh the channel block (NewAccountCode).
@@ -115,22 +128,27 @@ extension CallCorrelator {
     /// `Newexten`: the most frequent channel event. Only the application matters (VoiceMail, and
     /// why an application answered), plus tenant facts while the leg is still pending.
     mutating func handleNewexten(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
-        if state.channels[id]!.phase == .pending {
+        guard let id = nonEmpty(message["Uniqueid"]), let index = state.channels.index(forKey: id) else { return }
+        if withChannel(at: index, { $0.phase == .pending }) {
             var ignored = CorrelationOutput()
-            refreshChannel(id, from: ChannelSnapshot(message), at: instant, into: &ignored)
+            refreshChannel(at: index, from: ChannelSnapshot(message), at: instant, into: &ignored)
         } else {
-            state.channels[id]!.lastActivity = instant
+            withChannel(at: index) { $0.lastActivity = instant }
             touchedSinceConnect?.insert(id)
         }
         guard let application = nonEmpty(message["Application"]) else { return }
-        state.channels[id]!.application = application
-        if application.lowercased() == "voicemail" { state.channels[id]!.ranVoicemail = true }
+        let isVoicemail = application.utf8.count == 9 && application.lowercased() == "voicemail"
+        withChannel(at: index) { record in
+            record.application = application
+            if isVoicemail { record.ranVoicemail = true }
+        }
     }
 
     /// `VarSet`: ~40 % of all events. Reads only `Variable` unless it is one the engine uses.
     mutating func handleVarSet(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
-        guard let variable = message["Variable"] else { return }
+        // Most VarSets are dialplan noise: decide from the name's bytes before making any `String`.
+        let wantsAnyName = configuration.rating.enabled || !classifier.tenantVariableNames.isEmpty
+        guard let variable = Self.relevantVariable(of: message, anyName: wantsAnyName) else { return }
         let isQuality = configuration.rating.enabled && variable.hasPrefix("RTPAUDIOQOS")
         let isVoicemail = variable == "VM_MESSAGEFILE"
         let isTenant = !classifier.tenantVariableNames.isEmpty && classifier.tenantVariableNames.contains(variable)
@@ -145,25 +163,44 @@ extension CallCorrelator {
         if isTenant { state.channels[id]!.variables[variable] = value }
     }
 
+    /// The `Variable` of a VarSet when it may matter: any name when `anyName` (quality or tenant
+    /// rules are configured), else only `VM_MESSAGEFILE`.
+    static func relevantVariable(of message: AMIMessage, anyName: Bool) -> String? {
+        if anyName { return message["Variable"] }
+        let isVoicemail: Bool? = message.withFields { fields in
+            for position in 0..<fields.count where equalsIgnoringASCIICase(fields.key(position), "variable") {
+                return fields.value(position).elementsEqual("VM_MESSAGEFILE".utf8)
+            }
+            return nil
+        }
+        return isVoicemail == true ? "VM_MESSAGEFILE" : nil
+    }
+
     mutating func handleNewstate(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         guard let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out) else { return }
-        let record = state.channels[id]!
-        guard record.isRealLeg, record.phase != .ended else { return }
+        guard
+            let isUp = withChannel(id, { $0.isRealLeg && $0.phase != .ended ? $0.stateDesc?.lowercased() == "up" : nil })
+                ?? nil
+        else { return }
         publishStart(id, at: instant, into: &out)
-        guard record.stateDesc?.lowercased() == "up" else { return }
-        if state.channels[id]!.answeredAt == nil { state.channels[id]!.answeredAt = instant }
-        let leg = state.channels[id]!
-        if leg.role == .caller, !leg.wasDialled, !leg.anyDialAnswered, leg.connectedAt == nil,
-            !leg.answeredByApplication, leg.lastPeerID == nil
-        {
-            // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
-            state.channels[id]!.answeredByApplication = true
-            if !leg.onHold { state.channels[id]!.legState = .up }
+        guard isUp else { return }
+        let byApplication = withChannel(id) { leg -> (application: String?, Void)? in
+            if leg.answeredAt == nil { leg.answeredAt = instant }
+            if leg.role == .caller, !leg.wasDialled, !leg.anyDialAnswered, leg.connectedAt == nil,
+                !leg.answeredByApplication, leg.lastPeerID == nil
+            {
+                // Up without a human answer (Answer(), Queue, VoiceMail, IVR): an update, never a connect.
+                leg.answeredByApplication = true
+                if !leg.onHold { leg.legState = .up }
+                return (leg.ranVoicemail ? "VoiceMail" : leg.application, ())
+            }
+            if !leg.onHold { leg.legState = .up }
+            return nil
+        }!
+        if let byApplication {
             var change: [String: JSONValue] = ["reason": "answered_by_application"]
-            change["application"] = .optional(leg.ranVoicemail ? "VoiceMail" : leg.application)
+            change["application"] = .optional(byApplication.application)
             emitLegEvent(.callUpdated, legID: id, extra: ["change": .object(change)], at: instant, into: &out)
-        } else if !leg.onHold {
-            state.channels[id]!.legState = .up
         }
     }
 
@@ -225,22 +262,25 @@ extension CallCorrelator {
 
     /// Remembers which party hung up first: the caller, or a callee that had answered.
     mutating func handleHangupRequest(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), let leg = state.channels[id] else { return }
-        noteHangupParty(leg)
+        guard let id = nonEmpty(message["Uniqueid"]) else { return }
+        noteHangupParty(id)
     }
 
-    mutating func noteHangupParty(_ leg: ChannelRecord) {
-        guard leg.isRealLeg, leg.phase != .ended, !leg.hungUp else { return }
-        if state.calls[leg.callID]?.firstHangupLegID == nil, leg.role == .caller || leg.answeredAt != nil {
-            state.calls[leg.callID]!.firstHangupLegID = leg.uniqueID
-        }
+    /// Records that leg `id` hangs up (read and changed in place).
+    mutating func noteHangupParty(_ id: String) {
+        guard
+            let (callID, talked, endedBy, bridgeIDs) = withChannel(id, { leg in
+                leg.isRealLeg && leg.phase != .ended && !leg.hungUp
+                    ? (leg.callID, leg.role == .caller || leg.answeredAt != nil, leg.endedByLegID, leg.bridgeIDs) : nil
+            }) ?? nil
+        else { return }
+        if talked { withCall(callID) { if $0.firstHangupLegID == nil { $0.firstHangupLegID = id } } }
         // A ringing callee that is torn down did not hang up on anyone.
-        guard leg.endedByLegID == nil, leg.role == .caller || leg.answeredAt != nil else { return }
-        state.channels[leg.uniqueID]!.endedByLegID = leg.uniqueID
+        guard endedBy == nil, talked else { return }
+        withChannel(id) { $0.endedByLegID = id }
         // Whoever is talking to this leg right now was hung up on by it.
-        for peer in realLegs(reachableFrom: leg.bridgeIDs, excluding: leg.uniqueID)
-        where state.channels[peer]!.endedByLegID == nil {
-            state.channels[peer]!.endedByLegID = leg.uniqueID
+        for peer in realLegs(reachableFrom: bridgeIDs, excluding: id) {
+            withChannel(peer) { if $0.endedByLegID == nil { $0.endedByLegID = id } }
         }
     }
 
@@ -252,10 +292,14 @@ extension CallCorrelator {
             return
         }
         observe(snapshot, at: instant, create: false, into: &out)
-        guard !state.channels[id]!.hungUp else { return }
-        state.channels[id]!.hangupCause = message["Cause"].flatMap { Int($0) }
-        state.channels[id]!.hangupCauseText = nonEmpty(message["Cause-txt"])
-        noteHangupParty(state.channels[id]!)
+        guard withChannel(id, { $0.hungUp }) == false else { return }
+        let cause = message["Cause"].flatMap { Int($0) }
+        let causeText = nonEmpty(message["Cause-txt"])
+        withChannel(id) { leg in
+            leg.hangupCause = cause
+            leg.hangupCauseText = causeText
+        }
+        noteHangupParty(id)
         endChannel(id, at: instant, into: &out)
     }
 
@@ -264,68 +308,82 @@ extension CallCorrelator {
     mutating func endChannel(
         _ id: String, at instant: EventInstant, reconstructed: Bool = false, into out: inout CorrelationOutput
     ) {
-        guard var record = state.channels[id], !record.hungUp else { return }
-        record.hungUp = true
-        for bridgeID in record.bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
-        record.bridgeIDs = []
-        state.channels[id] = record
-        if record.isRealLeg {
-            if record.phase == .pending { publishStart(id, at: instant, into: &out) }
-            if state.channels[id]!.phase == .live {
+        guard
+            let (bridgeIDs, isRealLeg, phase, callID) = withChannel(id, { record in
+                record.hungUp ? nil : (record.bridgeIDs, record.isRealLeg, record.phase, record.callID)
+            }) ?? nil
+        else { return }
+        withChannel(id) { record in
+            record.hungUp = true
+            record.bridgeIDs = []
+        }
+        for bridgeID in bridgeIDs { state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id } }
+        if isRealLeg {
+            if phase == .pending { publishStart(id, at: instant, into: &out) }
+            if withChannel(id, { $0.phase }) == .live {
                 finishLeg(id, at: instant, reconstructed: reconstructed, into: &out)
             }
         }
-        let callID = record.callID
-        state.calls[callID]!.liveChannelCount -= 1
-        if state.calls[callID]!.liveChannelCount <= 0 { endCall(callID, at: instant, into: &out) }
+        let remaining = withCall(callID) { call -> Int in
+            call.liveChannelCount -= 1
+            return call.liveChannelCount
+        }!
+        if remaining <= 0 { endCall(callID, at: instant, into: &out) }
     }
 
     /// Publishes `started` for a pending real leg, first for every earlier pending leg of its call
     /// (so the caller always starts first), freezing tenant and direction on the call's first one.
     mutating func publishStart(_ id: String, at instant: EventInstant, into out: inout CorrelationOutput) {
-        guard let record = state.channels[id], record.isRealLeg, record.phase == .pending else { return }
-        let callID = record.callID
-        for other in state.calls[callID]!.channelIDs where other != id {
-            if let earlier = state.channels[other], earlier.order < record.order, earlier.isRealLeg,
-                earlier.phase == .pending
-            {
+        // Records are read and changed in place (CallCorrelator+Records.swift): this runs for
+        // every leg event, and most calls find the leg already live.
+        guard
+            let (callID, order) = withChannel(id, { $0.isRealLeg && $0.phase == .pending ? ($0.callID, $0.order) : nil })
+                ?? nil
+        else { return }
+        for other in withCall(callID, { $0.channelIDs })! where other != id {
+            if withChannel(other, { $0.order < order && $0.isRealLeg && $0.phase == .pending }) == true {
                 publishStart(other, at: instant, into: &out)
             }
         }
-        guard state.channels[id]!.phase == .pending else { return }
-        var leg = state.channels[id]!
-        var call = state.calls[callID]!
-        if call.callerLegID == nil {
-            leg.role = .caller
-            call.callerLegID = id
-            leg.number = leg.callerIDNum ?? nonEmptyExten(leg.initialExten) ?? endpointName(ofChannel: leg.name)
-            call.dialedNumber = nonEmptyExten(leg.initialExten)
-        } else {
-            leg.role = .callee
-            leg.number =
-                leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
-                ?? endpointName(ofChannel: leg.name)
-        }
-        leg.displayName = leg.callerIDName
-        leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
-        leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
-        leg.phase = .live
-        if call.tenant == nil {
-            call.tenant = classifier.tenant(for: leg)
-            if leg.isExternal {
-                call.direction = .inbound
-            } else if let dialed = call.dialedNumber, classifier.isExternal(dialed) {
-                call.direction = .outbound
+        guard withChannel(id, { $0.phase == .pending }) == true else { return }
+        let (isFirstLeg, needsTenant) = withCall(callID) { ($0.callerLegID == nil, $0.tenant == nil) }!
+        let classifier = self.classifier
+        let (isExternal, initialExten, reconstructed, tenant) = withChannel(id) { leg in
+            if isFirstLeg {
+                leg.role = .caller
+                leg.number = leg.callerIDNum ?? nonEmptyExten(leg.initialExten) ?? endpointName(ofChannel: leg.name)
             } else {
-                call.direction = .internal
+                leg.role = .callee
+                leg.number =
+                    leg.callerIDNum ?? dialedPart(leg.dialString) ?? nonEmptyExten(leg.initialExten)
+                    ?? endpointName(ofChannel: leg.name)
+            }
+            leg.displayName = leg.callerIDName
+            leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
+            leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
+            leg.phase = .live
+            return (leg.isExternal, leg.initialExten, leg.reconstructed, needsTenant ? classifier.tenant(for: leg) : nil)
+        }!
+        withCall(callID) { call in
+            if isFirstLeg {
+                call.callerLegID = id
+                call.dialedNumber = nonEmptyExten(initialExten)
+            }
+            // Direction is frozen with the first event: every leg event of a call carries one
+            // direction, so a later external callee of an `internal` call does not flip it mid-call.
+            if needsTenant {
+                call.tenant = tenant
+                if isExternal {
+                    call.direction = .inbound
+                } else if let dialed = call.dialedNumber, classifier.isExternal(dialed) {
+                    call.direction = .outbound
+                } else {
+                    call.direction = .internal
+                }
             }
         }
-        // Direction is frozen with the first event: every leg event of a call carries one direction,
-        // so a later external callee of an `internal` call does not flip it mid-call.
-        state.channels[id] = leg
-        state.calls[callID] = call
-        var extra: [String: JSONValue] = [:]
-        if leg.reconstructed { extra["reconstructed"] = true }
+        var extra: EventFields = [:]
+        if reconstructed { extra.append("reconstructed", true) }
         emitLegEvent(.callStarted, legID: id, extra: extra, at: instant, into: &out)
     }
 
@@ -333,17 +391,20 @@ extension CallCorrelator {
     mutating func finishLeg(
         _ id: String, at instant: EventInstant, reconstructed: Bool, into out: inout CorrelationOutput
     ) {
-        var leg = state.channels[id]!
+        let leg = withChannel(id) { leg -> ChannelRecord in
+            leg.phase = .ended
+            leg.legState = .down
+            leg.endedAt = instant
+            leg.reconstructed = leg.reconstructed || reconstructed
+            return leg
+        }!
+        // The disposition reads none of the fields just changed.
         let call = state.calls[leg.callID]!
         let disposition = self.disposition(of: leg, in: call)
-        leg.phase = .ended
-        leg.legState = .down
-        leg.endedAt = instant
-        leg.reconstructed = leg.reconstructed || reconstructed
-        state.channels[id] = leg
+        let firstHangupLegID = call.firstHangupLegID
         state.endedChannels[id] = instant
         let ringEnd = leg.connectedAt ?? leg.answeredAt ?? instant
-        var extra: [String: JSONValue] = [
+        var extra: EventFields = [
             "disposition": .string(disposition.rawValue),
             "hangup_cause": leg.hangupCause.map { .int(Int64($0)) } ?? .null,
             "hangup_cause_text": .optional(leg.hangupCauseText),
@@ -351,15 +412,14 @@ extension CallCorrelator {
             "talk_seconds": .double(roundedSeconds(leg.connectedAt.map { instant.seconds(since: $0) } ?? 0)),
             "reconstructed": .bool(leg.reconstructed),
         ]
-        if let by = leg.endedByLegID ?? call.firstHangupLegID, let party = legRecord(by) {
-            extra["hangup_by"] = [
-                "leg_id": .string(party.uniqueID), "role": .string(party.role.rawValue),
-                "number": .string(party.number),
-            ]
+        if let by = leg.endedByLegID ?? firstHangupLegID,
+            let party = withChannel(by, { ($0.uniqueID, $0.role, $0.number) })
+        {
+            extra.append("hangup_by", .object(["leg_id": .string(party.0), "role": .string(party.1.rawValue), "number": .string(party.2)]))
         } else {
-            extra["hangup_by"] = .null
+            extra.append("hangup_by", .null)
         }
-        if let forward = leg.forwardedTo { extra["forwarded_to"] = .string(forward) }
+        if let forward = leg.forwardedTo { extra.append("forwarded_to", .string(forward)) }
         emitLegEvent(.callFinished, legID: id, extra: extra, at: instant, into: &out)
     }
 

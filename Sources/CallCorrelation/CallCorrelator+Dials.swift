@@ -81,7 +81,7 @@ extension CallCorrelator {
             if let partner = localPartner(of: current) { queue.append(partner) }
             queue.append(contentsOf: record.dialedChannelIDs)
         }
-        return result.sorted { state.channels[$0]!.order < state.channels[$1]!.order }
+        return sortedByOrder(result)
     }
 
     /// The other half of a Local pair, by name (`;1` ↔ `;2`).

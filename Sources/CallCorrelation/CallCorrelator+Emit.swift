@@ -3,19 +3,31 @@ import CallEvents
 /// Building the published payloads (event-model.md). Keys are sorted at encoding time; the order
 /// of legs in `legs` is creation order, never hash order.
 extension CallCorrelator {
-    /// Appends a leg event (`started`/`connected`/`updated`/`finished`) of leg `legID`.
+    /// Appends a leg event (`started`/`connected`/`updated`/`finished`) of leg `legID`; `peerID`
+    /// adds that leg's object as `peer` (`connected`).
+    ///
+    /// Each leg object is built once per event: the leg itself and its peer are taken from the
+    /// `legs` snapshot when they are in it (formatting instants and hashing keys is most of the
+    /// cost of an event).
     mutating func emitLegEvent(
-        _ type: EventName, legID: String, extra: [String: JSONValue], at instant: EventInstant,
-        into out: inout CorrelationOutput
+        _ type: EventName, legID: String, peerID: String? = nil, extra: EventFields = [:],
+        at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        guard let leg = state.channels[legID] else { return }
-        let callID = leg.callID
-        var data = callData(callID)
-        data["leg"] = legJSON(leg)
-        data["started_at"] = .string(leg.createdAt.iso8601)
-        data["answered_at"] = .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601)
-        data["ended_at"] = .optional(leg.endedAt?.iso8601)
-        for (key, value) in extra { data[key] = value }
+        guard let callID = withChannel(legID, { $0.callID }) else { return }
+        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
+        let template = legEventTemplate
+        var data = template.blank
+        fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
+        let legObject = builtLegs.first { $0.id == legID }?.memo.object ?? legDictionary(legID)!
+        data.set(.leg, .object(legObject), in: template)
+        // The leg object comes from `legObjectTemplate`: its slots read without hashing.
+        data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
+        data.set(.answeredAt, legObject.values[legObjectTemplate.slot(.answeredAt)], in: template)
+        data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
+        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
+            data["peer"] = .object(peerObject)
+        }
+        for (key, value) in extra.pairs { data[key] = value }
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
     }
 
@@ -24,37 +36,73 @@ extension CallCorrelator {
         _ type: EventName, callID: String, data: [String: JSONValue], at instant: EventInstant,
         into out: inout CorrelationOutput
     ) {
-        state.calls[callID]!.sequence += 1
-        let call = state.calls[callID]!
-        let sequence = call.sequenceBase + call.sequence
+        guard
+            let (sequence, tenant) = withCall(callID, { call -> (Int, String?) in
+                call.sequence += 1
+                return (call.sequenceBase + call.sequence, call.tenant)
+            })
+        else { preconditionFailure("no call \(callID)") }
         out.events.append(
             CallEvent(
                 id: "evt_\(callID)_\(sequence)", type: type, timestamp: instant,
-                tenant: call.tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence, callID: callID,
-                data: .object(data)))
+                tenant: tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence,
+                callID: callID, data: .object(data)))
     }
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
-    func callData(_ callID: String) -> [String: JSONValue] {
-        let call = state.calls[callID]!
-        let legs = publishedLegs(of: call)
-        let caller = call.callerLegID.flatMap { state.channels[$0] }
-        var to: JSONValue = ["number": .optional(call.dialedNumber), "name": nil]
-        if let caller, let peerID = caller.lastPeerID, let peer = state.channels[peerID] {
-            to = partyJSON(peer)
-        } else if let callee = legs.first(where: { $0.role == .callee }) {
-            to = partyJSON(callee)
+    mutating func callData(_ callID: String) -> [String: JSONValue] {
+        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
+        let template = callDataTemplate
+        var data = template.blank
+        fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
+        return data
+    }
+
+    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the leg
+    /// objects of the `legs` snapshot by leg id, for callers that publish one of them again (`leg`,
+    /// `peer`).
+    mutating func fillCallData(
+        _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
+        builtLegs: inout [(id: String, memo: LegObjectMemo)]
+    ) {
+        guard
+            let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) = withCall(callID, {
+                ($0.channelIDs, $0.callerLegID, $0.dialedNumber, $0.relatedCallIDs, $0.direction, $0.queue)
+            })
+        else { preconditionFailure("no call \(callID)") }
+        var legs: [JSONValue] = []
+        legs.reserveCapacity(channelIDs.count)
+        builtLegs.reserveCapacity(channelIDs.count)
+        var firstCallee: String?
+        for id in channelIDs {
+            guard let index = state.channels.index(forKey: id),
+                let role = withChannel(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
+            else { continue }
+            if firstCallee == nil, role == .callee { firstCallee = id }
+            let memo = legMemo(at: index)
+            builtLegs.append((id, memo))
+            legs.append(.object(memo.object))
         }
-        return [
-            "call_id": .string(callID),
-            "related_call_ids": .array(call.relatedCallIDs.map { .string($0) }),
-            "direction": .string((call.direction ?? .internal).rawValue),
-            "from": caller.map(partyJSON) ?? ["number": nil, "name": nil],
-            "to": to,
-            "dialed_number": .optional(call.dialedNumber),
-            "queue": queueJSON(call.queue),
-            "legs": .array(legs.map(legJSON)),
-        ]
+        // `from`/`to` are legs of this call most of the time: their memo entries were just read.
+        func party(_ id: String) -> JSONValue? {
+            if let built = builtLegs.first(where: { $0.id == id }) { return built.memo.party }
+            return state.channels.index(forKey: id).map { legMemo(at: $0).party }
+        }
+        let caller = callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
+        var to: JSONValue?
+        if let caller, let peerID = withChannel(caller, { $0.lastPeerID }) ?? nil, let peer = party(peerID) {
+            to = peer
+        } else if let firstCallee, let callee = party(firstCallee) {
+            to = callee
+        }
+        data.set(.callID, .string(callID), in: template)
+        data.set(.relatedCallIDs, .array(relatedCallIDs.map { .string($0) }), in: template)
+        data.set(.direction, .string((direction ?? .internal).rawValue), in: template)
+        data.set(.from, caller.flatMap { party($0) } ?? partyJSON(number: nil, name: nil), in: template)
+        data.set(.to, to ?? partyJSON(number: .optional(dialedNumber), name: nil), in: template)
+        data.set(.dialedNumber, .optional(dialedNumber), in: template)
+        data.set(.queue, queueJSON(queue), in: template)
+        data.set(.legs, .array(legs), in: template)
     }
 
     /// Real legs of the call that have been announced, in creation order.
@@ -65,25 +113,17 @@ extension CallCorrelator {
         }
     }
 
-    func legJSON(_ leg: ChannelRecord) -> JSONValue {
-        [
-            "id": .string(leg.uniqueID),
-            "role": .string(leg.role.rawValue),
-            "channel": .string(leg.name),
-            "device": .string(deviceName(ofChannel: leg.name)),
-            "number": .string(leg.number),
-            "name": .optional(leg.displayName),
-            "state": .string(leg.legState.rawValue),
-            "external": .bool(leg.isExternal),
-            "account_code": .optional(leg.accountCode),
-            "started_at": .string(leg.createdAt.iso8601),
-            "answered_at": .optional((leg.connectedAt ?? leg.answeredAt)?.iso8601),
-            "ended_at": .optional(leg.endedAt?.iso8601),
-        ]
+    func partyJSON(_ leg: ChannelRecord) -> JSONValue {
+        partyJSON(number: .string(leg.number), name: .optional(leg.displayName))
     }
 
-    func partyJSON(_ leg: ChannelRecord) -> JSONValue {
-        ["number": .string(leg.number), "name": .optional(leg.displayName)]
+    /// `{"name":…,"number":…}`.
+    func partyJSON(number: JSONValue, name: JSONValue) -> JSONValue {
+        let template = partyTemplate
+        var object = template.blank
+        object.set(.number, number, in: template)
+        object.set(.name, name, in: template)
+        return .object(object)
     }
 
     func queueJSON(_ queue: QueueVisit?) -> JSONValue {
@@ -106,4 +146,57 @@ extension CallCorrelator {
         state.calls[second]!.relatedCallIDs.append(first)
         out.diagnostics.append(.callsLinked(callID: first, relatedCallID: second))
     }
+}
+
+/// The call-level keys of leg events and summaries (`callDataTemplate`), and those every leg event
+/// adds (`legEventTemplate`).
+enum CallDataField: Int, JSONObjectField {
+    case callID, relatedCallIDs, direction, from, to, dialedNumber, queue, legs
+    case leg, startedAt, answeredAt, endedAt
+
+    var key: String {
+        switch self {
+        case .callID: "call_id"
+        case .relatedCallIDs: "related_call_ids"
+        case .direction: "direction"
+        case .from: "from"
+        case .to: "to"
+        case .dialedNumber: "dialed_number"
+        case .queue: "queue"
+        case .legs: "legs"
+        case .leg: "leg"
+        case .startedAt: "started_at"
+        case .answeredAt: "answered_at"
+        case .endedAt: "ended_at"
+        }
+    }
+}
+
+/// Room for the keys added after the template's (event-specific data, summaries).
+let callDataTemplate = JSONObjectTemplate<CallDataField>(
+    [.callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs], spare: 16)
+let legEventTemplate = JSONObjectTemplate<CallDataField>(spare: 12)
+
+enum PartyField: Int, JSONObjectField {
+    case number, name
+
+    var key: String {
+        switch self {
+        case .number: "number"
+        case .name: "name"
+        }
+    }
+}
+
+let partyTemplate = JSONObjectTemplate<PartyField>()
+
+/// Event-specific fields of a leg event (`change`, `disposition`, …), stored into its data in
+/// order. A list, not a dictionary: each key is hashed once, when it goes into the data.
+struct EventFields: ExpressibleByDictionaryLiteral {
+    private(set) var pairs: [(String, JSONValue)]
+
+    init(dictionaryLiteral elements: (String, JSONValue)...) { pairs = elements }
+
+    /// Adds a field; a later field with the same key replaces an earlier one in the data.
+    mutating func append(_ key: String, _ value: JSONValue) { pairs.append((key, value)) }
 }

@@ -25,6 +25,7 @@ extension CallCorrelator {
         guard let call = state.calls.removeValue(forKey: callID) else { return }
         state.usedCallIDs[callID] = instant
         for id in call.channelIDs {
+            legObjects.remove(id)
             guard let record = state.channels.removeValue(forKey: id) else { continue }
             state.endedChannels[id] = instant
             if record.isLocal, state.localChannelIDByName[record.name] == id {

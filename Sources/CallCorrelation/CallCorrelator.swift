@@ -36,6 +36,8 @@ public struct CallCorrelator: Sendable {
     /// Channels that had an event since ``connectionEstablished()``, until the next resync reads it.
     /// Not part of the snapshot: it only bridges a connect and the live list that follows it.
     var touchedSinceConnect: Set<String>? = nil
+    /// Published leg objects by leg id (see ``LegObjectMemo``). Derived data, not in the snapshot.
+    var legObjects = LegObjectCache()
 
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration
@@ -55,72 +57,47 @@ public struct CallCorrelator: Sendable {
 
     /// Feeds one AMI message. Messages that are not events (responses, list items) are ignored.
     public mutating func process(_ message: AMIMessage, at instant: EventInstant) -> CorrelationOutput {
-        guard let name = message.eventName else { return .nothing }
+        guard let kind = AMIEventKind(of: message) else { return .nothing }
         var out = CorrelationOutput()
-        dispatch(name, message, at: instant, into: &out)
+        dispatch(kind, message, at: instant, into: &out)
         return out
     }
 
     private mutating func dispatch(
-        _ name: String, _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
+        _ kind: AMIEventKind, _ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        switch name {
-        // The noisy ones first: most of the stream, almost always ignored.
-        case "VarSet": handleVarSet(message, at: instant, into: &out)
-        case "Newexten": handleNewexten(message, at: instant)
-        case "CEL", "DeviceStateChange", "Cdr", "DialState", "SoftHangupRequest", "QueueMemberStatus",
-            "MusicOnHoldStart", "MusicOnHoldStop", "LocalBridge", "LocalOptimizationBegin",
-            "LocalOptimizationEnd", "FullyBooted", "SuccessfulAuth", "AgentDump", "QueueMemberAdded",
-            "QueueMemberRemoved", "QueueMemberPause", "Registry", "PeerStatus", "ContactStatus",
-            "OriginateResponse", "BridgeVideoSourceUpdate":
-            break
-        case "NewAccountCode": handleSnapshotRefresh(message, at: instant)
-        case "RTCPSent", "RTCPReceived": if configuration.rating.enabled { handleRTCP(message, at: instant) }
-        case "Newchannel": handleNewchannel(message, at: instant, into: &out)
-        case "Newstate": handleNewstate(message, at: instant, into: &out)
-        case "NewCallerid": handleNewCallerID(message, at: instant, into: &out)
-        case "NewConnectedLine": handleNewConnectedLine(message, at: instant, into: &out)
-        case "HangupRequest": handleHangupRequest(message, at: instant)
-        case "Hangup": handleHangup(message, at: instant, into: &out)
-        case "DialBegin": handleDialBegin(message, at: instant, into: &out)
-        case "DialEnd": handleDialEnd(message, at: instant, into: &out)
-        case "BridgeCreate": handleBridgeCreate(message)
-        case "BridgeEnter": handleBridgeEnter(message, at: instant, into: &out)
-        case "BridgeLeave": handleBridgeLeave(message, at: instant)
-        case "BridgeDestroy": handleBridgeDestroy(message)
-        case "BridgeMerge": handleBridgeMerge(message, at: instant, into: &out)
-        case "QueueCallerJoin": handleQueueCallerJoin(message, at: instant, into: &out)
-        case "QueueCallerLeave": handleQueueCallerLeave(message, at: instant, into: &out)
-        case "QueueCallerAbandon": handleQueueCallerAbandon(message, at: instant, into: &out)
-        case "AgentCalled": handleAgentCalled(message, at: instant)
-        case "AgentConnect": handleAgentConnect(message, at: instant)
-        case "AgentRingNoAnswer": handleAgentRingNoAnswer(message, at: instant)
-        case "AgentComplete": break
-        case "BlindTransfer": handleBlindTransfer(message, at: instant, into: &out)
-        case "AttendedTransfer": handleAttendedTransfer(message, at: instant, into: &out)
-        case "Hold": handleHold(message, onHold: true, at: instant, into: &out)
-        case "Unhold": handleHold(message, onHold: false, at: instant, into: &out)
-        case "MixMonitorStart": handleRecording(message, started: true, at: instant, into: &out)
-        case "MixMonitorStop": handleRecording(message, started: false, at: instant, into: &out)
-        case "MessageWaiting": handleMessageWaiting(message, at: instant, into: &out)
-        case "Rename": handleRename(message)
-        default:
-            // Event names are fixed strings in Asterisk, but keys and values are case-insensitive by
-            // the spec (pitfall P8): accept any spelling of the names we handle.
-            if let canonical = Self.canonicalNames[name.lowercased()], canonical != name {
-                dispatch(canonical, message, at: instant, into: &out)
-            }
+        switch kind {
+        case .varSet: handleVarSet(message, at: instant, into: &out)
+        case .newexten: handleNewexten(message, at: instant)
+        case .newAccountCode: handleSnapshotRefresh(message, at: instant)
+        case .rtcpSent, .rtcpReceived: if configuration.rating.enabled { handleRTCP(message, at: instant) }
+        case .newchannel: handleNewchannel(message, at: instant, into: &out)
+        case .newstate: handleNewstate(message, at: instant, into: &out)
+        case .newCallerid: handleNewCallerID(message, at: instant, into: &out)
+        case .newConnectedLine: handleNewConnectedLine(message, at: instant, into: &out)
+        case .hangupRequest: handleHangupRequest(message, at: instant)
+        case .hangup: handleHangup(message, at: instant, into: &out)
+        case .dialBegin: handleDialBegin(message, at: instant, into: &out)
+        case .dialEnd: handleDialEnd(message, at: instant, into: &out)
+        case .bridgeCreate: handleBridgeCreate(message)
+        case .bridgeEnter: handleBridgeEnter(message, at: instant, into: &out)
+        case .bridgeLeave: handleBridgeLeave(message, at: instant)
+        case .bridgeDestroy: handleBridgeDestroy(message)
+        case .bridgeMerge: handleBridgeMerge(message, at: instant, into: &out)
+        case .queueCallerJoin: handleQueueCallerJoin(message, at: instant, into: &out)
+        case .queueCallerLeave: handleQueueCallerLeave(message, at: instant, into: &out)
+        case .queueCallerAbandon: handleQueueCallerAbandon(message, at: instant, into: &out)
+        case .agentCalled: handleAgentCalled(message, at: instant)
+        case .agentConnect: handleAgentConnect(message, at: instant)
+        case .agentRingNoAnswer: handleAgentRingNoAnswer(message, at: instant)
+        case .blindTransfer: handleBlindTransfer(message, at: instant, into: &out)
+        case .attendedTransfer: handleAttendedTransfer(message, at: instant, into: &out)
+        case .hold: handleHold(message, onHold: true, at: instant, into: &out)
+        case .unhold: handleHold(message, onHold: false, at: instant, into: &out)
+        case .mixMonitorStart: handleRecording(message, started: true, at: instant, into: &out)
+        case .mixMonitorStop: handleRecording(message, started: false, at: instant, into: &out)
+        case .messageWaiting: handleMessageWaiting(message, at: instant, into: &out)
+        case .rename: handleRename(message)
         }
     }
-
-    private static let canonicalNames: [String: String] = {
-        let names = [
-            "VarSet", "Newexten", "Newchannel", "Newstate", "NewCallerid", "NewConnectedLine", "NewAccountCode",
-            "HangupRequest", "Hangup", "DialBegin", "DialEnd", "BridgeCreate", "BridgeEnter", "BridgeLeave",
-            "BridgeDestroy", "BridgeMerge", "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
-            "AgentCalled", "AgentConnect", "AgentRingNoAnswer", "BlindTransfer", "AttendedTransfer", "Hold",
-            "Unhold", "MixMonitorStart", "MixMonitorStop", "MessageWaiting", "Rename", "RTCPSent", "RTCPReceived",
-        ]
-        return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
-    }()
 }

@@ -5,30 +5,181 @@ import AMIProtocol
 ///
 /// Asterisk's key spelling lives here and nowhere else (ami-reference §2.0). Lookups are
 /// case-insensitive because `AMIMessage` compares keys that way (pitfall P8).
+///
+/// Why positions found in one pass: channel events are most of the stream and the engine reads up
+/// to a dozen of these keys from each; a scan of the ~20 fields per key was a tenth of the
+/// correlator's time. `init` notes where each key first occurs; a value becomes a `String` only
+/// when it is read.
 struct ChannelSnapshot {
     let message: AMIMessage
     let prefix: String
+    /// Position in `message` of the first field of each ``Field``, -1 when absent.
+    private var positions = InlineArray<11, Int32>(repeating: -1)
 
     init(_ message: AMIMessage, prefix: String = "") {
         self.message = message
         self.prefix = prefix
+        var found = InlineArray<11, Int32>(repeating: -1)
+        var missing = Field.count
+        var prefixText = prefix
+        prefixText.withUTF8 { prefixBytes in
+            let prefixCount = prefixBytes.count
+            message.withFields { fields in
+                for position in 0..<fields.count {
+                    let key = fields.key(position)
+                    let length = key.count - prefixCount
+                    // Most keys are ruled out by their length alone.
+                    guard length >= 5, length <= 17, Field.lengths & (1 << length) != 0 else { continue }
+                    if prefixCount > 0 && !hasPrefixIgnoringCase(key, prefixBytes) { continue }
+                    guard let field = Field(wireName: key, from: prefixCount), found[field.rawValue] < 0 else {
+                        continue
+                    }
+                    found[field.rawValue] = Int32(position)
+                    missing -= 1
+                    if missing == 0 { break }
+                }
+            }
+        }
+        positions = found
     }
 
-    private func value(_ key: String) -> String? {
-        prefix.isEmpty ? message[key] : message[prefix + key]
+    /// The keys of the channel block, by their name after the prefix.
+    enum Field: Int {
+        case uniqueID, linkedID, channel, stateDesc, callerIDNum, callerIDName, connectedLineNum, connectedLineName
+        case accountCode, context, exten
+
+        static let count = 11
+
+        /// Bit n set when some field's name has n bytes.
+        static let lengths = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 11 | 1 << 12 | 1 << 16 | 1 << 17
+
+        /// The field `key[start...]` names (ASCII case ignored), if it is one of the block's. Most
+        /// keys of a message are none of them: length and first two letters rule them out before
+        /// any compare.
+        @inline(__always)
+        init?(wireName key: UnsafeBufferPointer<UInt8>, from start: Int) {
+            // `| 0x20` lowercases letters; the names are all letters, so a match stays exact.
+            let first = key[start] | 0x20, second = key[start + 1] | 0x20
+            let candidate: Field
+            switch key.count - start {
+            case 5:
+                guard first == UInt8(ascii: "e") else { return nil }
+                candidate = .exten
+            case 7:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = second == UInt8(ascii: "h") ? .channel : .context
+            case 8:
+                if first == UInt8(ascii: "u") { candidate = .uniqueID }
+                else if first == UInt8(ascii: "l") { candidate = .linkedID }
+                else { return nil }
+            case 11:
+                if first == UInt8(ascii: "c") { candidate = .callerIDNum }
+                else if first == UInt8(ascii: "a") { candidate = .accountCode }
+                else { return nil }
+            case 12:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = .callerIDName
+            case 16:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = second == UInt8(ascii: "h") ? .stateDesc : .connectedLineNum
+            case 17:
+                guard first == UInt8(ascii: "c") else { return nil }
+                candidate = .connectedLineName
+            default:
+                return nil
+            }
+            guard equalsIgnoringCase(key, from: start, candidate.wireName) else { return nil }
+            self = candidate
+        }
+
+        /// The key after the prefix, in lowercase.
+        var wireName: StaticString {
+            switch self {
+            case .uniqueID: "uniqueid"
+            case .linkedID: "linkedid"
+            case .channel: "channel"
+            case .stateDesc: "channelstatedesc"
+            case .callerIDNum: "calleridnum"
+            case .callerIDName: "calleridname"
+            case .connectedLineNum: "connectedlinenum"
+            case .connectedLineName: "connectedlinename"
+            case .accountCode: "accountcode"
+            case .context: "context"
+            case .exten: "exten"
+            }
+        }
     }
 
-    var uniqueID: String? { nonEmpty(value("Uniqueid")) }
-    var linkedID: String? { nonEmpty(value("Linkedid")) }
-    var channel: String? { nonEmpty(value("Channel")) }
-    var stateDesc: String? { nonEmpty(value("ChannelStateDesc")) }
-    var callerIDNum: String? { known(value("CallerIDNum")) }
-    var callerIDName: String? { known(value("CallerIDName")).map(AMIEscaping.unescape) }
-    var connectedLineNum: String? { known(value("ConnectedLineNum")) }
-    var connectedLineName: String? { known(value("ConnectedLineName")).map(AMIEscaping.unescape) }
-    var accountCode: String? { nonEmpty(value("AccountCode")) }
-    var context: String? { nonEmpty(value("Context")) }
-    var exten: String? { nonEmpty(value("Exten")) }
+    private func value(_ field: Field) -> String? {
+        let position = positions[field.rawValue]
+        return position < 0 ? nil : message.value(at: Int(position))
+    }
+
+    /// The value when present and not empty (no `String` is made for an empty one).
+    private func nonEmptyValue(_ field: Field) -> String? {
+        let position = positions[field.rawValue]
+        guard position >= 0, !message.valueIsEmpty(at: Int(position)) else { return nil }
+        return message.value(at: Int(position))
+    }
+
+    var uniqueID: String? { nonEmptyValue(.uniqueID) }
+    var linkedID: String? { nonEmptyValue(.linkedID) }
+    var channel: String? { nonEmptyValue(.channel) }
+    var stateDesc: String? { nonEmptyValue(.stateDesc) }
+    var callerIDNum: String? { known(nonEmptyValue(.callerIDNum)) }
+    var callerIDName: String? { known(nonEmptyValue(.callerIDName)).map(AMIEscaping.unescape) }
+    var connectedLineNum: String? { known(nonEmptyValue(.connectedLineNum)) }
+    var connectedLineName: String? { known(nonEmptyValue(.connectedLineName)).map(AMIEscaping.unescape) }
+    var accountCode: String? { nonEmptyValue(.accountCode) }
+    var context: String? { nonEmptyValue(.context) }
+    var exten: String? { nonEmptyValue(.exten) }
+
+    /// How a property turns a field's bytes into its value.
+    enum ValueForm {
+        /// `nil` when empty.
+        case nonEmpty
+        /// `nil` when empty or `<unknown>`.
+        case known
+        /// As `known`, with Asterisk's C escapes undone.
+        case knownUnescaped
+    }
+
+    /// `if let value = <property of field> { target = value }`, without making a `String` when
+    /// `target` already holds the value's bytes: channel events repeat the whole block, and most
+    /// of its values are the ones the record has.
+    func store(_ field: Field, as form: ValueForm, into target: inout String?) {
+        let position = positions[field.rawValue]
+        guard position >= 0 else { return }
+        let unchanged: Bool = message.withFields { fields in
+            let bytes = fields.value(Int(position))
+            if bytes.isEmpty { return true }
+            if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return true }
+            if form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\")) { return false }
+            guard var current = target, current.utf8.count == bytes.count else { return false }
+            return current.withUTF8 { sameBytes($0, bytes) }
+        }
+        guard !unchanged else { return }
+        let value: String?
+        switch form {
+        case .nonEmpty: value = nonEmptyValue(field)
+        case .known: value = known(nonEmptyValue(field))
+        case .knownUnescaped: value = known(nonEmptyValue(field)).map(AMIEscaping.unescape)
+        }
+        if let value { target = value }
+    }
+
+    /// Whether the field is present, not empty and holds exactly the bytes of `text`.
+    func has(_ field: Field, equalTo text: String) -> Bool {
+        let position = positions[field.rawValue]
+        guard position >= 0 else { return false }
+        var text = text
+        return text.withUTF8 { expected in
+            message.withFields { fields in
+                let bytes = fields.value(Int(position))
+                return !bytes.isEmpty && sameBytes(bytes, expected)
+            }
+        }
+    }
 
     /// `ChanVariable: NAME=value` lines of this prefix (both syntaxes of ami-reference §2.0).
     func channelVariable(_ name: String) -> String? {
@@ -39,6 +190,29 @@ struct ChannelSnapshot {
         return nil
     }
 }
+
+/// Whether `bytes` starts with `prefix`, ignoring ASCII case.
+@inline(__always)
+private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard bytes.count >= prefix.count else { return false }
+    for index in 0..<prefix.count where lowercasedASCII(bytes[index]) != lowercasedASCII(prefix[index]) {
+        return false
+    }
+    return true
+}
+
+/// Whether `bytes[start...]` equals the lowercase ASCII `literal`, ignoring the case of `bytes`.
+@inline(__always)
+private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ literal: StaticString) -> Bool {
+    let count = literal.utf8CodeUnitCount
+    guard bytes.count - start == count, let base = bytes.baseAddress else { return false }
+    let expected = literal.utf8Start
+    for index in 0..<count where base[start + index] | 0x20 != expected[index] { return false }
+    return true
+}
+
+@inline(__always)
+private func lowercasedASCII(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte | 0x20 : byte }
 
 /// `nil` for empty values.
 func nonEmpty(_ value: String?) -> String? {
@@ -81,6 +255,49 @@ func endpointName(ofChannel name: String) -> String {
 
 /// The device part of a channel name: `PJSIP/1001-0000002a` → `PJSIP/1001`.
 func deviceName(ofChannel name: String) -> String {
-    guard let dash = name.lastIndex(of: "-"), name.contains("/") else { return name }
-    return String(name[..<dash])
+    // Channel names are ASCII: bytes then, without grapheme breaking. Other names take the
+    // `Character` path, which can differ from bytes around combining marks.
+    var name = name
+    let asciiCut: Int?? = name.withUTF8 { bytes in
+        var lastDash: Int?
+        var slash = false
+        for (index, byte) in bytes.enumerated() {
+            if byte >= 0x80 { return .none }
+            if byte == UInt8(ascii: "-") { lastDash = index }
+            if byte == UInt8(ascii: "/") { slash = true }
+        }
+        return .some(slash ? lastDash : nil)
+    }
+    switch asciiCut {
+    case .some(.some(let cut)): return String(name.utf8.prefix(cut))!
+    case .some(.none): return name
+    case .none:
+        guard let dash = name.lastIndex(of: "-"), name.contains("/") else { return name }
+        return String(name[..<dash])
+    }
+}
+
+/// Whether a key equals the lowercase ASCII `name`, ignoring ASCII case (keys are
+/// case-insensitive, pitfall P8).
+@inline(__always)
+func equalsIgnoringASCIICase(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+    guard key.count == name.utf8CodeUnitCount else { return false }
+    let expected = name.utf8Start
+    for index in 0..<key.count where lowercasedASCII(key[index]) != expected[index] { return false }
+    return true
+}
+
+/// Byte equality of two buffers.
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+    for index in 0..<a.count where pa[index] != pb[index] { return false }
+    return true
+}
+
+/// Byte equality of a buffer and an ASCII literal.
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+    sameBytes(a, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
 }

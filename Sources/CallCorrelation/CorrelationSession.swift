@@ -54,10 +54,21 @@ public struct CorrelationSession: Sendable {
     /// Timer tick of the shell: expires legs silent for longer than the configured expiry.
     public mutating func expireStale(now: EventInstant) -> CorrelationOutput { correlator.expireStale(now: now) }
 
+    /// The message's `Timestamp:` (the first one, key in any case), parsed from its bytes in place:
+    /// this runs for every AMI message, and making a `String` of it cost more than the parse.
+    public static func stampedInstant(of message: AMIMessage) -> EventInstant? {
+        message.withFields { fields in
+            for position in 0..<fields.count where equalsIgnoringASCIICase(fields.key(position), "timestamp") {
+                return EventInstant(amiTimestampUTF8: fields.value(position))
+            }
+            return nil
+        }
+    }
+
     public static func instant(
         of message: AMIMessage, receivedAt: EventInstant?, after last: EventInstant
     ) -> EventInstant {
-        if let text = message["Timestamp"], let stamped = EventInstant(amiTimestamp: text) { return max(stamped, last) }
+        if let stamped = stampedInstant(of: message) { return max(stamped, last) }
         if let receivedAt { return max(receivedAt, last) }
         return last
     }

@@ -11,34 +11,50 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     /// Parses AMI's `Timestamp:` value (`<epoch seconds>.<microseconds>`) without floating point.
     /// Byte-wise: it runs once per AMI message, so no Unicode character classification here.
     public init?(amiTimestamp text: String) {
+        var text = text
+        guard let microseconds = text.withUTF8({ Self.parseAMITimestamp($0) }) else { return nil }
+        self.microseconds = microseconds
+    }
+
+    /// ``init(amiTimestamp:)`` from the value's UTF-8 bytes, for callers that read them in place
+    /// (`CorrelationSession`, once per AMI message: no `String` is made).
+    public init?(amiTimestampUTF8 text: UnsafeBufferPointer<UInt8>) {
+        guard let microseconds = Self.parseAMITimestamp(text) else { return nil }
+        self.microseconds = microseconds
+    }
+
+    /// The bytes of a `Timestamp:` value as microseconds; over the contiguous UTF-8 bytes because
+    /// the `String.UTF8View` iterator costs several times the parse itself.
+    private static func parseAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        // Wrapping arithmetic is exact here: `seconds` is checked against `maxAMISeconds` after each
+        // digit, so `seconds * 10 + 9` stays far below `Int64.max`; `micros` has at most 6 digits.
         var seconds: Int64 = 0
         var micros: Int64 = 0
         var fractionDigits = 0
         var sawDigit = false
         var inFraction = false
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "."):
-                guard !inFraction, sawDigit else { return nil }
-                inFraction = true
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let digit = Int64(byte - UInt8(ascii: "0"))
+        for byte in text {
+            let digit = byte &- UInt8(ascii: "0")
+            if digit <= 9 {
                 if inFraction {
-                    if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
+                    if fractionDigits < 6 { micros = micros &* 10 &+ Int64(digit); fractionDigits &+= 1 }
                 } else {
-                    seconds = seconds * 10 + digit
+                    seconds = seconds &* 10 &+ Int64(digit)
                     // Past 9999-12-31 is no PBX clock; refusing it keeps `seconds * 1_000_000`
                     // (and later arithmetic on instants) far from overflow on hostile input.
-                    guard seconds <= Self.maxAMISeconds else { return nil }
+                    guard seconds <= maxAMISeconds else { return nil }
                     sawDigit = true
                 }
-            default:
+            } else if byte == UInt8(ascii: ".") {
+                guard !inFraction, sawDigit else { return nil }
+                inFraction = true
+            } else {
                 return nil
             }
         }
         guard sawDigit else { return nil }
-        while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
-        self.microseconds = seconds * 1_000_000 + micros
+        while fractionDigits < 6 { micros = micros &* 10; fractionDigits &+= 1 }
+        return seconds &* 1_000_000 &+ micros
     }
 
     /// 9999-12-31T23:59:59Z, the largest `Timestamp:` accepted.
@@ -57,7 +73,43 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
 
     /// ISO 8601 in UTC with milliseconds, e.g. `2026-05-01T10:00:00.123Z` (computed without Foundation
     /// so the output is the same on every machine and locale).
+    ///
+    /// Written byte by byte into the string's own storage: every published event carries several
+    /// of these (each leg's `started_at`/`answered_at`/`ended_at`), and building them from padded
+    /// pieces cost ~7,000 instructions each. Years outside 0…9999 take the general path.
     public var iso8601: String {
+        let parts = civilParts
+        guard parts.year >= 0, parts.year <= 9999 else { return generalISO8601(parts) }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            @inline(__always) func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                var index = offset + width - 1
+                while index >= offset {
+                    buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                    index -= 1
+                }
+            }
+            put(Int(parts.year), 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(parts.month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(parts.day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(parts.hour, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(parts.minute, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(parts.second, 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            put(parts.millis, 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// The UTC calendar fields of this instant, milliseconds truncated towards the past.
+    private var civilParts: (year: Int64, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int) {
         let totalMillis = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000
         var seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
         let millis = Int(totalMillis - seconds * 1000)
@@ -75,10 +127,18 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
         let month = Int(mp < 10 ? mp + 3 : mp - 9)
         if month <= 2 { year += 1 }
+        return (year, month, day, hour, minute, second, millis)
+    }
+
+    /// The original padded-pieces formatting, kept for years the fixed 24-byte layout cannot hold.
+    private func generalISO8601(
+        _ parts: (year: Int64, month: Int, day: Int, hour: Int, minute: Int, second: Int, millis: Int)
+    ) -> String {
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
         }
-        return "\(pad(Int(year), 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millis, 3))Z"
+        return "\(pad(Int(parts.year), 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T\(pad(parts.hour, 2)):"
+            + "\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(parts.millis, 3))Z"
     }
 }

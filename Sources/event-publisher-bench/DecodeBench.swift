@@ -147,7 +147,7 @@ func correlateBench(_ args: Arguments) {
                     while let frame = decoder.next() {
                         guard case .message(let message) = frame else { continue }
                         messages += 1
-                        if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+                        if let instant = CorrelationSession.stampedInstant(of: message) {
                             last = max(last, EventInstant(microseconds: instant.microseconds + offset))
                         }
                         produced += correlator.process(message, at: last).events.count
@@ -210,7 +210,7 @@ func memoryLiveBench(_ args: Arguments) {
         while let frame = decoder.next() {
             guard case .message(let message) = frame else { continue }
             messages += 1
-            if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) { last = max(last, instant) }
+            if let instant = CorrelationSession.stampedInstant(of: message) { last = max(last, instant) }
             _ = correlator.process(message, at: last)
             if messages % 10_000 == 0 { _ = correlator.expireStale(now: last) }
             if tracking && messages % 2_000 == 0 { correlator.clearPendingStateChanges() }
@@ -292,7 +292,7 @@ func correlateProfile(_ args: Arguments) {
             guard case .message(let message) = frame else { continue }
             messages += 1
             let t0 = monotonicNanoseconds()
-            if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+            if let instant = CorrelationSession.stampedInstant(of: message) {
                 last = max(last, EventInstant(microseconds: instant.microseconds + offset))
             }
             let t1 = monotonicNanoseconds()

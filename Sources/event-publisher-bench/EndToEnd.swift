@@ -34,7 +34,7 @@ func endToEndReport(_ args: Arguments) {
             decoder.feed(rewritten)
             while let frame = decoder.next() {
                 guard case .message(let message) = frame else { continue }
-                if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+                if let instant = CorrelationSession.stampedInstant(of: message) {
                     last = max(last, instant)
                 }
                 for event in correlator.process(message, at: last).events where cause[event.id] == nil {

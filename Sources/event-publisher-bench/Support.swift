@@ -1,4 +1,5 @@
 import AMIProtocol
+import CallCorrelation
 import CallEvents
 import Foundation
 #if canImport(Glibc)
@@ -213,7 +214,7 @@ func captureFacts(_ bytes: [UInt8]) -> (messages: Int, events: Int, firstMicros:
         guard case .message(let message) = frame else { continue }
         messages += 1
         if message.eventName != nil { events += 1 }
-        if let text = message["Timestamp"], let instant = EventInstant(amiTimestamp: text) {
+        if let instant = CorrelationSession.stampedInstant(of: message) {
             first = min(first, instant.microseconds)
             last = max(last, instant.microseconds)
         }

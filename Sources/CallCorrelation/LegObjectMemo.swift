@@ -1,0 +1,188 @@
+import CallEvents
+
+/// The published object of one leg (event-model.md `leg`, and each entry of `legs`), remembered
+/// with the facts it was built from.
+///
+/// Why: every event of a call repeats the object of each of its legs, and building one (a dozen
+/// keys, three ISO 8601 instants, the device name) cost more than everything else the engine does
+/// for the AMI event that caused it. A leg changes a few times in its life (ringing → up → down),
+/// so many events can reuse the object built for an earlier one.
+///
+/// The memo is a pure function cache: ``LegFacts`` holds every input of the object, and an entry is
+/// used only when the facts are equal, so the output is the same with or without it. It is derived
+/// data, never part of the snapshot; entries go when their call is dropped, and the memo is bounded
+/// (``LegObjectCache``).
+struct LegObjectMemo: Sendable {
+    let facts: LegFacts
+    let object: [String: JSONValue]
+    /// `{"name":…,"number":…}` of the leg (`from`/`to`).
+    let party: JSONValue
+}
+
+/// The memo entries, bounded: two generations of at most `generationLimit` entries each. A lookup
+/// that finds an entry in the older generation moves it to the current one; when the current one
+/// is full it becomes the older one and the oldest entries are dropped.
+///
+/// Why bounded: an entry (an object of a dozen keys, its facts and the leg's party object) costs
+/// about 1.3 KB, and unbounded the memo added 27 MiB at 10,000 live calls (the 100 MiB budget of
+/// docs/PERFORMANCE.md). Events of a call come close together, so the recent legs are the useful
+/// ones; with a few hundred live calls (the soak capture) every live leg fits.
+struct LegObjectCache: Sendable {
+    static let generationLimit = 2048
+    private var current: [String: LegObjectMemo] = [:]
+    private var older: [String: LegObjectMemo] = [:]
+
+    mutating func entry(_ id: String) -> LegObjectMemo? {
+        if let memo = current[id] { return memo }
+        guard let memo = older.removeValue(forKey: id) else { return nil }
+        store(memo, for: id)
+        return memo
+    }
+
+    mutating func store(_ memo: LegObjectMemo, for id: String) {
+        if current.count >= Self.generationLimit, current[id] == nil {
+            older = current
+            current = [:]
+        }
+        current[id] = memo
+    }
+
+    mutating func remove(_ id: String) {
+        current[id] = nil
+        older[id] = nil
+    }
+}
+
+/// Everything a leg's published object is built from.
+struct LegFacts: Sendable, Equatable {
+    var uniqueID: String
+    var role: LegRole
+    var name: String
+    var number: String
+    var displayName: String?
+    var legState: LegState
+    var isExternal: Bool
+    var accountCode: String?
+    var createdAt: EventInstant
+    var answeredAt: EventInstant?
+    var endedAt: EventInstant?
+
+    /// The facts of a stored record, read in place (`inout` only so the record is not copied).
+    init(reading leg: inout ChannelRecord) {
+        uniqueID = leg.uniqueID
+        role = leg.role
+        name = leg.name
+        number = leg.number
+        displayName = leg.displayName
+        legState = leg.legState
+        isExternal = leg.isExternal
+        accountCode = leg.accountCode
+        createdAt = leg.createdAt
+        answeredAt = leg.connectedAt ?? leg.answeredAt
+        endedAt = leg.endedAt
+    }
+
+    /// The published object (keys are sorted when encoded).
+    func object() -> [String: JSONValue] {
+        let template = legObjectTemplate
+        var object = template.blank
+        object.set(.id, .string(uniqueID), in: template)
+        object.set(.role, .string(role.rawValue), in: template)
+        object.set(.channel, .string(name), in: template)
+        object.set(.device, .string(deviceName(ofChannel: name)), in: template)
+        object.set(.number, .string(number), in: template)
+        object.set(.name, .optional(displayName), in: template)
+        object.set(.state, .string(legState.rawValue), in: template)
+        object.set(.external, .bool(isExternal), in: template)
+        object.set(.accountCode, .optional(accountCode), in: template)
+        object.set(.startedAt, .string(createdAt.iso8601), in: template)
+        object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template)
+        object.set(.endedAt, .optional(endedAt?.iso8601), in: template)
+        return object
+    }
+
+    /// The published object, starting from `previous` (built from `old`) and storing only the
+    /// fields whose facts changed: a leg changes a few facts at a time, and formatting its instants
+    /// and device name again is most of the cost of a new object.
+    func object(updating previous: [String: JSONValue], builtFrom old: LegFacts) -> [String: JSONValue] {
+        guard uniqueID == old.uniqueID, createdAt == old.createdAt else { return object() }
+        let template = legObjectTemplate
+        var object = previous
+        if role != old.role { object.set(.role, .string(role.rawValue), in: template) }
+        if name != old.name {
+            object.set(.channel, .string(name), in: template)
+            object.set(.device, .string(deviceName(ofChannel: name)), in: template)
+        }
+        if number != old.number { object.set(.number, .string(number), in: template) }
+        if displayName != old.displayName { object.set(.name, .optional(displayName), in: template) }
+        if legState != old.legState { object.set(.state, .string(legState.rawValue), in: template) }
+        if isExternal != old.isExternal { object.set(.external, .bool(isExternal), in: template) }
+        if accountCode != old.accountCode { object.set(.accountCode, .optional(accountCode), in: template) }
+        if answeredAt != old.answeredAt { object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template) }
+        if endedAt != old.endedAt { object.set(.endedAt, .optional(endedAt?.iso8601), in: template) }
+        return object
+    }
+
+    /// `{"name":…,"number":…}`.
+    func party() -> JSONValue {
+        let template = partyTemplate
+        var object = template.blank
+        object.set(.number, .string(number), in: template)
+        object.set(.name, .optional(displayName), in: template)
+        return .object(object)
+    }
+}
+
+/// The keys of a leg object.
+enum LegField: Int, JSONObjectField {
+    case id, role, channel, device, number, name, state, external, accountCode, startedAt, answeredAt, endedAt
+
+    var key: String {
+        switch self {
+        case .id: "id"
+        case .role: "role"
+        case .channel: "channel"
+        case .device: "device"
+        case .number: "number"
+        case .name: "name"
+        case .state: "state"
+        case .external: "external"
+        case .accountCode: "account_code"
+        case .startedAt: "started_at"
+        case .answeredAt: "answered_at"
+        case .endedAt: "ended_at"
+        }
+    }
+}
+
+let legObjectTemplate = JSONObjectTemplate<LegField>()
+
+extension CallCorrelator {
+    /// A leg's published object, from the memo when the leg has not changed since it was built.
+    mutating func legDictionary(_ id: String) -> [String: JSONValue]? {
+        state.channels.index(forKey: id).map { legDictionary(at: $0) }
+    }
+
+    /// ``legDictionary(_:)`` of the channel at `index` in `state.channels`.
+    mutating func legDictionary(at index: ChannelIndex) -> [String: JSONValue] {
+        legMemo(at: index).object
+    }
+
+    /// The memo entry of the channel at `index`, brought up to date with its record.
+    mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
+        let facts = withChannel(at: index) { LegFacts(reading: &$0) }
+        let previous = legObjects.entry(facts.uniqueID)
+        if let previous, previous.facts == facts { return previous }
+        let memo: LegObjectMemo
+        if let previous {
+            let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName
+            memo = LegObjectMemo(
+                facts: facts, object: facts.object(updating: previous.object, builtFrom: previous.facts),
+                party: samePartyFacts ? previous.party : facts.party())
+        } else {
+            memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
+        }
+        legObjects.store(memo, for: facts.uniqueID)
+        return memo
+    }
+}

@@ -8,26 +8,26 @@
 /// are read or written. The closure cannot reach `self` (exclusive access to the state), so
 /// callers read what they need inside and act on the rest of the state afterwards.
 extension CallCorrelator {
-    typealias ChannelIndex = Dictionary<String, ChannelRecord>.Index
+    typealias ChannelIndex = TrackedDictionary<ChannelRecord>.Index
 
     /// Runs `body` on the stored record of channel `id`; `nil` when the channel is unknown.
     @inline(__always)
     mutating func withChannel<R>(_ id: String, _ body: (inout ChannelRecord) throws -> R) rethrows -> R? {
         guard let index = state.channels.index(forKey: id) else { return nil }
-        return try body(&state.channels.values[index])
+        return try body(&state.channels[valueAt: index])
     }
 
     /// Runs `body` on the stored record at `index` (valid until a channel is added or removed).
     @inline(__always)
     mutating func withChannel<R>(at index: ChannelIndex, _ body: (inout ChannelRecord) throws -> R) rethrows -> R {
-        try body(&state.channels.values[index])
+        try body(&state.channels[valueAt: index])
     }
 
     /// Runs `body` on the stored record of call `id` in place; `nil` when the call is unknown.
     @inline(__always)
     mutating func withCall<R>(_ id: String, _ body: (inout CallRecord) throws -> R) rethrows -> R? {
         guard let index = state.calls.index(forKey: id) else { return nil }
-        return try body(&state.calls.values[index])
+        return try body(&state.calls[valueAt: index])
     }
 
     /// Channel ids in creation order. The orders are read once, before sorting: a sort closure

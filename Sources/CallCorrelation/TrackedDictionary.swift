@@ -42,6 +42,21 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
         }
     }
 
+    typealias Index = Dictionary<String, Value>.Index
+
+    /// Where `key` is stored, for in-place updates through ``subscript(valueAt:)`` without hashing
+    /// the key again (valid until an entry is added or removed).
+    func index(forKey key: String) -> Index? { storage.index(forKey: key) }
+
+    /// The value at `index`, changed in place; a write records the entry's key like any other.
+    subscript(valueAt index: Index) -> Value {
+        _read { yield storage.values[index] }
+        _modify {
+            noteChange(storage.keys[index])
+            yield &storage.values[index]
+        }
+    }
+
     @discardableResult
     mutating func removeValue(forKey key: String) -> Value? {
         noteChange(key)

@@ -77,6 +77,6 @@ extension LegFacts {
             createdAt: EventInstant(microseconds: 1_000_000), lastActivity: EventInstant(microseconds: 1_000_000))
         record.role = .caller
         record.number = "1001"
-        self.init(reading: &record)
+        self.init(reading: record)
     }
 }

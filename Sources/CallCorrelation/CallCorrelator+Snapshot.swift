@@ -291,24 +291,12 @@ extension CallCorrelator {
     /// restore); ``pendingStateChanges()`` then returns them. Off by default, so `replay`, tests and
     /// benchmarks pay nothing.
     public mutating func trackStateChanges() {
-        state.channels.isTracking = true
-        state.calls.isTracking = true
-        state.callIDByLinkedID.isTracking = true
-        state.localChannelIDByName.isTracking = true
-        state.bridges.isTracking = true
-        state.endedChannels.isTracking = true
-        state.usedCallIDs.isTracking = true
-        state.sequenceFloors.isTracking = true
-        state.mailboxNewCounts.isTracking = true
+        for part in CorrelationStatePart.all { part.setTracking(&state, true) }
     }
 
     /// Whether an entry changed since the last ``clearPendingStateChanges()``.
     public var hasPendingStateChanges: Bool {
-        !(state.channels.changedKeys.isEmpty && state.calls.changedKeys.isEmpty
-          && state.callIDByLinkedID.changedKeys.isEmpty && state.localChannelIDByName.changedKeys.isEmpty
-          && state.bridges.changedKeys.isEmpty && state.endedChannels.changedKeys.isEmpty
-          && state.usedCallIDs.changedKeys.isEmpty && state.sequenceFloors.changedKeys.isEmpty
-          && state.mailboxNewCounts.changedKeys.isEmpty)
+        CorrelationStatePart.all.contains { $0.hasChanges(state) }
     }
 
     /// The rows of the entries that changed since the last ``clearPendingStateChanges()`` (current
@@ -317,44 +305,20 @@ extension CallCorrelator {
     /// they are stored; if storing fails, ask again later (nothing is lost).
     public func pendingStateChanges() -> CorrelationStateChanges {
         var changes = CorrelationStateChanges()
-        Self.collect(state.channels, "channels", into: &changes)
-        Self.collect(state.calls, "calls", into: &changes)
-        Self.collect(state.callIDByLinkedID, "callIDByLinkedID", into: &changes)
-        Self.collect(state.localChannelIDByName, "localChannelIDByName", into: &changes)
-        Self.collect(state.bridges, "bridges", into: &changes)
-        Self.collect(state.endedChannels, "endedChannels", into: &changes)
-        Self.collect(state.usedCallIDs, "usedCallIDs", into: &changes)
-        Self.collect(state.sequenceFloors, "sequenceFloors", into: &changes)
-        Self.collect(state.mailboxNewCounts, "mailboxNewCounts", into: &changes)
+        for part in CorrelationStatePart.all { part.collectChanges(state, &changes) }
         if !changes.isEmpty { changes.upserts.append(headerRow()) }
         return changes
     }
 
     public mutating func clearPendingStateChanges() {
-        state.channels.clearChanges()
-        state.calls.clearChanges()
-        state.callIDByLinkedID.clearChanges()
-        state.localChannelIDByName.clearChanges()
-        state.bridges.clearChanges()
-        state.endedChannels.clearChanges()
-        state.usedCallIDs.clearChanges()
-        state.sequenceFloors.clearChanges()
-        state.mailboxNewCounts.clearChanges()
+        for part in CorrelationStatePart.all { part.clearChanges(&state) }
     }
 
     /// Every row of the current state (a full rewrite: the first save after a restore from an old
     /// single-blob snapshot, or after the stored rows could not be read).
     public func stateRows() -> [CorrelationStateRow] {
         var rows: [CorrelationStateRow] = []
-        Self.appendAll(state.channels, "channels", to: &rows)
-        Self.appendAll(state.calls, "calls", to: &rows)
-        Self.appendAll(state.callIDByLinkedID, "callIDByLinkedID", to: &rows)
-        Self.appendAll(state.localChannelIDByName, "localChannelIDByName", to: &rows)
-        Self.appendAll(state.bridges, "bridges", to: &rows)
-        Self.appendAll(state.endedChannels, "endedChannels", to: &rows)
-        Self.appendAll(state.usedCallIDs, "usedCallIDs", to: &rows)
-        Self.appendAll(state.sequenceFloors, "sequenceFloors", to: &rows)
-        Self.appendAll(state.mailboxNewCounts, "mailboxNewCounts", to: &rows)
+        for part in CorrelationStatePart.all { part.appendAll(state, &rows) }
         rows.append(headerRow())
         return rows
     }
@@ -376,25 +340,7 @@ extension CallCorrelator {
         return CorrelationStateRow(kind: Self.stateHeaderKind, key: "", body: Self.encodeRow(header))
     }
 
-    private static func collect<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
-                                       into changes: inout CorrelationStateChanges) {
-        for key in entries.changedKeys {
-            if let value = entries[key] {
-                changes.upserts.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
-            } else {
-                changes.deletions.append(.init(kind: kind, key: key))
-            }
-        }
-    }
-
-    private static func appendAll<Value>(_ entries: TrackedDictionary<Value>, _ kind: String,
-                                         to rows: inout [CorrelationStateRow]) {
-        for (key, value) in entries.storage {
-            rows.append(CorrelationStateRow(kind: kind, key: key, body: encodeRow(value)))
-        }
-    }
-
-    private static func encodeRow<Value: Encodable>(_ value: Value) -> [UInt8] {
+    static func encodeRow<Value: Encodable>(_ value: Value) -> [UInt8] {
         do {
             return try StreamingJSONEncoder.encode(value)
         } catch {
@@ -445,23 +391,8 @@ public struct CorrelationStateRestorer {
             return
         }
         do {
-            let body = Data(row.body)
-            switch row.kind {
-            case "channels": correlator.state.channels[row.key] = try decoder.decode(ChannelRecord.self, from: body)
-            case "calls": correlator.state.calls[row.key] = try decoder.decode(CallRecord.self, from: body)
-            case "callIDByLinkedID":
-                correlator.state.callIDByLinkedID[row.key] = try decoder.decode(String.self, from: body)
-            case "localChannelIDByName":
-                correlator.state.localChannelIDByName[row.key] = try decoder.decode(String.self, from: body)
-            case "bridges": correlator.state.bridges[row.key] = try decoder.decode(BridgeRecord.self, from: body)
-            case "endedChannels":
-                correlator.state.endedChannels[row.key] = try decoder.decode(EventInstant.self, from: body)
-            case "usedCallIDs": correlator.state.usedCallIDs[row.key] = try decoder.decode(EventInstant.self, from: body)
-            case "sequenceFloors": correlator.state.sequenceFloors[row.key] = try decoder.decode(Int.self, from: body)
-            case "mailboxNewCounts":
-                correlator.state.mailboxNewCounts[row.key] = try decoder.decode(Int.self, from: body)
-            default: return
-            }
+            guard let part = CorrelationStatePart.byKind[row.kind] else { return }  // a kind of a later build
+            try part.restore(&correlator.state, row.key, Data(row.body), decoder)
         } catch {
             throw CorrelationSnapshotError.corrupt(reason: "\(row.kind) \"\(row.key)\": \(error)")
         }

@@ -263,18 +263,10 @@ public final class Daemon: Sendable {
             return 1
         }
         let done = DispatchSemaphore(value: 0)
-        let queue = DispatchQueue(label: "event-publisher.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler { @Sendable in done.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let signals = TerminationSignals(signalling: done)
         done.wait()
         stop()
-        sources.forEach { $0.cancel() }
+        signals.cancel()
         return 0
     }
 

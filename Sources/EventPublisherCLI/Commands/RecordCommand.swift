@@ -58,16 +58,8 @@ enum RecordCommand {
         let ami = configuration.ami
         let logger = Logger(label: "event-publisher", level: .warning, handler: StreamLogHandler.standardError(format: .text))
         let stop = DispatchSemaphore(value: 0)
-        let signals = DispatchQueue(label: "event-publisher.record.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signals)
-            source.setEventHandler { @Sendable in stop.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let signals = TerminationSignals(signalling: stop)
+        defer { signals.cancel() }
         Output.err("recording AMI from \(ami.host):\(ami.port) as \(ami.username) into \(output); Ctrl-C stops\n")
         do {
             let summary = try CaptureRecorder.record(ami: ami, to: output, limits: limits, stop: stop, logger: logger)

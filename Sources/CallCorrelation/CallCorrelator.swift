@@ -30,8 +30,8 @@ import CallEvents
 ///    finishes legs that never got a `Hangup` and forgets old tombstones.
 /// 4. Local halves are never legs.
 public struct CallCorrelator: Sendable {
-    public let configuration: CorrelationConfiguration
-    let classifier: PartyClassifier
+    public private(set) var configuration: CorrelationConfiguration
+    private(set) var classifier: PartyClassifier
     var state = CorrelationState()
     /// Channels that had an event since ``connectionEstablished()``, until the next resync reads it.
     /// Not part of the snapshot: it only bridges a connect and the live list that follows it.
@@ -42,6 +42,16 @@ public struct CallCorrelator: Sendable {
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration
         self.classifier = PartyClassifier(configuration: configuration)
+    }
+
+    /// Follows `configuration` from the next input on (a configuration reload): tenant rules, the
+    /// internal-number and trunk patterns and the rating plans. What a call already published stays
+    /// as it was — a call's tenant and direction are frozen at its first event, and a leg already
+    /// classified keeps its `external` flag — so no call changes tenant or direction mid-way;
+    /// legs announced later and ratings of calls that end later use the new rules.
+    public mutating func reconfigure(_ configuration: CorrelationConfiguration) {
+        self.configuration = configuration
+        classifier = PartyClassifier(configuration: configuration)
     }
 
     /// Configuration problems found at start (invalid regular expressions).

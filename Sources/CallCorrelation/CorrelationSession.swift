@@ -45,6 +45,9 @@ public struct CorrelationSession: Sendable {
     /// See ``CallCorrelator/continueSequences(after:)``.
     public mutating func continueSequences(after floors: [String: Int]) { correlator.continueSequences(after: floors) }
 
+    /// See ``CallCorrelator/reconfigure(_:)``.
+    public mutating func reconfigure(_ configuration: CorrelationConfiguration) { correlator.reconfigure(configuration) }
+
     /// See ``CallCorrelator/trackStateChanges()`` (incremental persistence).
     public mutating func trackStateChanges() { correlator.trackStateChanges() }
 

@@ -85,9 +85,10 @@ public final class ConfigReloader: Sendable {
         let sections = Self.changedSections(from: previous, to: configuration)
         if !sections.isEmpty { info["config.sections"] = sections.joined(separator: ",") }
         logger.info("configuration reloaded", info)
-        if !sections.isEmpty {
-            // Only webhooks and tenants change a running daemon; saying so beats a silent no-op.
-            logger.warning("these settings apply at the next restart", ["config.sections": sections.joined(separator: ",")])
+        let restartOnly = sections.filter { Self.restartOnlySections.contains($0) }
+        if !restartOnly.isEmpty {
+            // Saying so beats a silent no-op.
+            logger.warning("these settings apply at the next restart", ["config.sections": restartOnly.joined(separator: ",")])
         }
         Self.log(changes, logger: logger)
         return .applied(configuration, changes)
@@ -122,8 +123,12 @@ public final class ConfigReloader: Sendable {
         }
     }
 
-    /// Sections other than webhooks and tenants that differ (they take effect where the daemon
-    /// re-reads them through `onApplied`; AMI and admin settings need a restart).
+    /// Sections a running daemon does not take over (its connections, its store and its delivery
+    /// service are built at start); webhooks, tenants, numbers and rating apply at once.
+    static let restartOnlySections: Set<String> = ["ami", "store", "admin", "delivery"]
+
+    /// Sections other than webhooks and tenants that differ (numbers and rating take effect through
+    /// `onApplied`; see ``restartOnlySections``).
     static func changedSections(from old: GatewayConfiguration?, to new: GatewayConfiguration) -> [String] {
         guard let old else { return [] }
         var sections: [String] = []

@@ -197,8 +197,7 @@ public final class Daemon: Sendable {
                                          initial: loaded) { applied in
             directory.refresh()
             delivery.webhooksChanged()
-            logger.info("configuration applied; tenant, number and rating rules apply after a restart",
-                        ["tenants": String(applied.tenants.count)])
+            pipeline.reconfigure(applied.correlation)
         }
         reload.start()
         rollback.append { reload.stop() }

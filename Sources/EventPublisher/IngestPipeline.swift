@@ -88,6 +88,8 @@ public final class IngestPipeline: @unchecked Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
+    /// A configuration handed over by a reload, applied by the ingest thread before its next batch.
+    private let pendingConfiguration = Mutex<CorrelationConfiguration?>(nil)
 
     /// The same correlation loop `replay` uses (instant selection + correlator).
     private var session: CorrelationSession
@@ -237,6 +239,13 @@ public final class IngestPipeline: @unchecked Sendable {
     /// Called from the AMI reader thread. Returns after a short lock, unless `maxBacklog` messages
     /// are waiting: then it waits until the ingest thread takes them (back-pressure on the socket).
     /// It never waits once the pipeline is stopping.
+    /// Tenant, number and rating rules of a reloaded configuration: the ingest thread switches to
+    /// them before its next batch (see ``CallCorrelator/reconfigure(_:)``).
+    public func reconfigure(_ configuration: CorrelationConfiguration) {
+        pendingConfiguration.withLock { $0 = configuration }
+        wakeUp.signal()
+    }
+
     public func submit(_ event: AMIClientEvent) {
         while true {
             let appended = queue.withLock { pending -> Bool in
@@ -292,6 +301,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 return pending
             }
             if submitterWaiting.exchange(false, ordering: .acquiringAndReleasing) { roomInQueue.signal() }
+            applyPendingConfiguration()
             if !batch.isEmpty { process(batch) }
             expireIfDue()
             flush()
@@ -305,6 +315,16 @@ public final class IngestPipeline: @unchecked Sendable {
                 // Still failing: keep trying until `stop(timeout:)` gives up on us.
             }
         }
+    }
+
+    private func applyPendingConfiguration() {
+        guard let configuration = pendingConfiguration.withLock({ pending in
+            defer { pending = nil }
+            return pending
+        }) else { return }
+        session.reconfigure(configuration)
+        logger.info("correlation rules applied; calls already in progress keep their tenant and direction",
+                    ["tenants": String(configuration.tenants.count), "rating": configuration.rating.enabled ? "on" : "off"])
     }
 
     /// Seconds until the loop must run even without input: 1, or sooner when a state save is

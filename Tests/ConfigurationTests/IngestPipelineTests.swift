@@ -49,6 +49,38 @@ struct IngestPipelineTests {
         #expect(pipeline.stop(timeout: 5))  // the kept events are stored at the next attempt
     }
 
+    @Test("Rules handed over by a reload apply to the next calls the ingest thread sees")
+    func reconfigureAppliesToLaterCalls() throws {
+        let configuration = try GatewayConfiguration.load(path: Fixtures.path("config/event-publisher.yaml"))
+        var withoutTenants = configuration.correlation
+        withoutTenants.tenants = []
+        let received = Mutex<[CallEvent]>([])
+        let pipeline = IngestPipeline(
+            configuration: withoutTenants, metrics: DaemonMetrics(),
+            logger: Logger(label: "ingest-test", level: .critical, handler: InMemoryLogHandler())
+        ) { events in received.withLock { $0 += events } }
+        pipeline.start()
+        func feed(_ capture: String) throws -> [CallEvent] {
+            let before = received.withLock { $0.count }
+            let messages = try AMIReplayServer.streamableMessages(ofCapture: Fixtures.path("fixtures/ami/\(capture)"))
+            for message in messages { pipeline.submit(.message(message)) }
+            let deadline = Date().addingTimeInterval(5)
+            var events: [CallEvent] = []
+            while Date() < deadline {
+                events = received.withLock { Array($0[before...]) }
+                if events.contains(where: { $0.type == .customerInteraction }) { break }
+                usleep(2000)
+            }
+            return events
+        }
+        let beforeReload = try feed("06-inbound-external-answered.ami")
+        #expect(!beforeReload.isEmpty && beforeReload.allSatisfy { $0.tenant == "main" })
+        pipeline.reconfigure(configuration.correlation)
+        let afterReload = try feed("07-outbound-external-answered.ami")
+        #expect(!afterReload.isEmpty && afterReload.allSatisfy { $0.tenant == "acme" })
+        #expect(pipeline.stop(timeout: 5))
+    }
+
     @Test("The outbox reports the highest stored sequence per call, for calls adopted after a restart")
     func storedSequences() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seq-\(UUID().uuidString)")

@@ -75,5 +75,13 @@ extension Outbox {
             ALTER TABLE outbox_delivery ADD COLUMN success_started_at INTEGER;
             ALTER TABLE outbox_delivery ADD COLUMN success_latency_ms INTEGER;
             """),
+        // The pending rows keyed by delivery id, not by (webhook, call, sequence): ids only grow, so
+        // an enqueue appends at the right edge of the index instead of dirtying a page per live call
+        // in every commit. The two readers (resume after a restart, the periodic re-read) sort the
+        // pending rows they get; nothing else needs that order from the index.
+        SQLiteMigration(name: "delivery-004-pending-by-id", sql: """
+            DROP INDEX outbox_delivery_pending;
+            CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';
+            """),
     ]
 }

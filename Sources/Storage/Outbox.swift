@@ -81,7 +81,8 @@ public final class Outbox: Sendable {
     /// Pending deliveries changed at or after `since` (Unix ms) that another process may have touched
     /// (a `deliveries redeliver` from the CLI while the daemon runs): manual ones and retrying ones.
     /// Rows never attempted are left out: they are due already, and the worker that enqueued them
-    /// holds them, so a busy outbox is not re-read every few seconds.
+    /// holds them, so a busy outbox is not re-read every few seconds. Served by the partial index
+    /// `outbox_delivery_retrying` (`delivery-005`), whose WHERE repeats this one's.
     public func pendingDeliveries(updatedSince since: Int64) throws -> [OutboxDelivery] {
         try database.read { connection in
             try connection.query("""

@@ -83,5 +83,14 @@ extension Outbox {
             DROP INDEX outbox_delivery_pending;
             CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';
             """),
+        // The worker's re-read every 2 s (`pendingDeliveries(updatedSince:)`) wants only retrying and
+        // manual rows; through the pending index it walked every pending row, a whole core's worth
+        // with a million rows queued behind a dead endpoint. Rows enter this index only when an
+        // attempt fails or a person redelivers, so an enqueue never touches it. Its WHERE must stay
+        // the same text as that query's for SQLite to use it.
+        SQLiteMigration(name: "delivery-005-retrying-index", sql: """
+            CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id)
+                WHERE state = 'pending' AND (manual = 1 OR attempts > 0);
+            """),
     ]
 }

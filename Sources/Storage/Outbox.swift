@@ -132,6 +132,8 @@ public final class Outbox: Sendable {
                 """)
             for report in reports {
                 let status: SQLiteValue = report.statusCode.map { .int($0) } ?? .null
+                // Clearing the kept success on any other outcome loses nothing: only a delivered row
+                // has one, and only `redeliver` (which writes it out first) makes that row pending.
                 let keptOnRow = report.result == .success && report.newState == .delivered
                 if !keptOnRow {
                     try insertAttempt.bind([.integer(report.deliveryID), .int(report.attempt),

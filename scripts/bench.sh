@@ -186,10 +186,12 @@ EOF
     done
     stop_bg "$daemon"; stop_bg "$replay"; stop_bg "$sink"
     local store_bytes; store_bytes=$(cat "$dir"/store.sqlite* 2>/dev/null | wc -c)
-    # Outbox commit and first attempt times per event, for the stage split of the latency.
-    sqlite3 -separator $'\t' "$dir/store.sqlite" "SELECT e.event_id, e.created_at, MIN(a.started_at)
+    # Outbox commit and first attempt times per event, for the stage split of the latency. A
+    # first-try success has no attempt row: its start is on the delivery row (delivery-003).
+    sqlite3 -separator $'\t' "$dir/store.sqlite" "SELECT e.event_id, e.created_at, MIN(COALESCE(
+            (SELECT MIN(a.started_at) FROM delivery_attempt a WHERE a.delivery_id = d.id), d.success_started_at)) AS first
         FROM outbox_event e JOIN outbox_delivery d ON d.event_id = e.event_id
-        JOIN delivery_attempt a ON a.delivery_id = d.id GROUP BY e.event_id" > "$dir/stages.tsv" 2>/dev/null || true
+        GROUP BY e.event_id HAVING first IS NOT NULL" > "$dir/stages.tsv" 2>/dev/null || true
     record "$BENCH" e2e-report --file "$CAPTURE" --config "$dir/config.yaml" --loops "$loops" --sent "$dir/sent.tsv" \
         --record "$dir/sink.tsv" --label "e2e_$rate" --stages "$dir/stages.tsv" \
         --extra "daemon_hwm_mib=$(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') store_bytes=$store_bytes"

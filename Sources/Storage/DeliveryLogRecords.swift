@@ -21,6 +21,7 @@ public struct DeliveryRecord: Sendable, Hashable {
 
 /// One recorded attempt (the delivery log proper).
 public struct DeliveryAttemptRecord: Sendable, Hashable {
+    /// The `delivery_attempt` row; 0 for a success kept on the delivery row (`Outbox.record`).
     public var id: Int64
     public var deliveryID: Int64
     public var attempt: Int
@@ -29,7 +30,7 @@ public struct DeliveryAttemptRecord: Sendable, Hashable {
     public var latencyMilliseconds: Int
     public var statusCode: Int?
     public var result: DeliveryAttemptResult
-    /// Truncated (2 KB by default).
+    /// Truncated (2 KB by default). Nil for the success that delivered the row (not kept).
     public var responseBody: String?
     public var error: String?
     public var nextAttemptAt: Int64?

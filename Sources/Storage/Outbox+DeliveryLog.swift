@@ -48,10 +48,12 @@ extension Outbox {
         }
     }
 
-    /// Every attempt of a delivery, oldest first.
+    /// Every attempt of a delivery, oldest first. The success that delivered it is last; when it is
+    /// kept on the delivery row (stores since `delivery-003`) it is built from there, with id 0 and no
+    /// response body.
     public func attempts(deliveryID: Int64) throws -> [DeliveryAttemptRecord] {
         try database.read { connection in
-            try connection.query("""
+            var attempts = try connection.query("""
                 SELECT id, delivery_id, attempt, started_at, latency_ms, status_code, result, response_body, error,
                        next_attempt_at
                 FROM delivery_attempt WHERE delivery_id = ? ORDER BY id
@@ -62,12 +64,28 @@ extension Outbox {
                                       result: DeliveryAttemptResult(rawValue: row[6].string ?? "") ?? .error,
                                       responseBody: row[7].string, error: row[8].string, nextAttemptAt: row[9].int64)
             }
+            if let row = try connection.queryFirst("""
+                SELECT attempts, success_started_at, success_latency_ms, last_status
+                FROM outbox_delivery WHERE id = ? AND success_started_at IS NOT NULL
+                """, [.integer(deliveryID)])
+            {
+                attempts.append(DeliveryAttemptRecord(
+                    id: 0, deliveryID: deliveryID, attempt: row[0].int ?? 0, startedAt: row[1].int64 ?? 0,
+                    latencyMilliseconds: row[2].int ?? 0, statusCode: row[3].int, result: .success,
+                    responseBody: nil, error: nil, nextAttemptAt: nil))
+            }
+            return attempts
         }
     }
 
-    /// The number of recorded attempts (rows of the delivery log).
+    /// The number of attempts in the delivery log: rows, plus the successes kept on delivery rows.
     public func attemptCount() throws -> Int64 {
-        try database.read { try $0.queryFirst("SELECT COUNT(*) FROM delivery_attempt")?[0].int64 ?? 0 }
+        try database.read {
+            try $0.queryFirst("""
+                SELECT (SELECT COUNT(*) FROM delivery_attempt)
+                     + (SELECT COUNT(*) FROM outbox_delivery WHERE success_started_at IS NOT NULL)
+                """)?[0].int64 ?? 0
+        }
     }
 
     /// Row counts by state (pending split into first-time and retrying).

@@ -81,7 +81,8 @@ public final class Outbox: Sendable {
     /// Pending deliveries changed at or after `since` (Unix ms) that another process may have touched
     /// (a `deliveries redeliver` from the CLI while the daemon runs): manual ones and retrying ones.
     /// Rows never attempted are left out: they are due already, and the worker that enqueued them
-    /// holds them, so a busy outbox is not re-read every few seconds.
+    /// holds them, so a busy outbox is not re-read every few seconds. Served by the partial index
+    /// `outbox_delivery_retrying` (`delivery-005`), whose WHERE repeats this one's.
     public func pendingDeliveries(updatedSince since: Int64) throws -> [OutboxDelivery] {
         try database.read { connection in
             try connection.query("""
@@ -108,6 +109,12 @@ public final class Outbox: Sendable {
 
     /// Stores attempts and moves their deliveries on (new state, attempts, next attempt), all in one
     /// transaction (the worker batches what finished in one turn of its loop).
+    ///
+    /// A success that delivers the row writes no `delivery_attempt` row: its start and latency go on
+    /// the delivery row (`success_started_at`, `success_latency_ms`, beside `attempts` and
+    /// `last_status`), and `attempts(deliveryID:)` shows it from there. Its response body is not
+    /// kept: a 2xx body tells nothing the log needs, and keeping it would widen the hot table.
+    /// Failures and give-ups keep their full rows (status, body, error, next attempt).
     public func record(_ reports: [DeliveryAttemptReport], nowMilliseconds: Int64) throws {
         guard !reports.isEmpty else { return }
         try database.write { connection in
@@ -119,20 +126,30 @@ public final class Outbox: Sendable {
             let updateDelivery = try connection.cached("""
                 UPDATE outbox_delivery
                 SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
-                    last_status = ?, last_error = ?, manual = CASE WHEN ? = 'pending' THEN manual ELSE 0 END
+                    last_status = ?, last_error = ?, manual = CASE WHEN ? = 'pending' THEN manual ELSE 0 END,
+                    success_started_at = ?, success_latency_ms = ?
                 WHERE id = ?
                 """)
             for report in reports {
                 let status: SQLiteValue = report.statusCode.map { .int($0) } ?? .null
-                try insertAttempt.bind([.integer(report.deliveryID), .int(report.attempt), .integer(report.startedAt),
-                                        .int(report.latencyMilliseconds), status, .text(report.result.rawValue),
-                                        .optional(report.responseBody), .optional(report.error),
-                                        report.nextAttemptAt.map { .integer($0) } ?? .null])
-                try insertAttempt.run()
+                // Clearing the kept success on any other outcome loses nothing: only a delivered row
+                // has one, and only `redeliver` (which writes it out first) makes that row pending.
+                let keptOnRow = report.result == .success && report.newState == .delivered
+                if !keptOnRow {
+                    try insertAttempt.bind([.integer(report.deliveryID), .int(report.attempt),
+                                            .integer(report.startedAt), .int(report.latencyMilliseconds), status,
+                                            .text(report.result.rawValue), .optional(report.responseBody),
+                                            .optional(report.error),
+                                            report.nextAttemptAt.map { .integer($0) } ?? .null])
+                    try insertAttempt.run()
+                }
                 try updateDelivery.bind([.text(report.newState.rawValue), .int(report.attempt),
                                          report.nextAttemptAt.map { .integer($0) } ?? .null,
                                          .integer(nowMilliseconds), status, .optional(report.error),
-                                         .text(report.newState.rawValue), .integer(report.deliveryID)])
+                                         .text(report.newState.rawValue),
+                                         keptOnRow ? .integer(report.startedAt) : .null,
+                                         keptOnRow ? .int(report.latencyMilliseconds) : .null,
+                                         .integer(report.deliveryID)])
                 try updateDelivery.run()
             }
         }
@@ -140,13 +157,22 @@ public final class Outbox: Sendable {
 
     /// Puts a delivery back in the queue for one manual attempt (`deliveries redeliver ID`).
     /// A pending delivery is only moved forward to now. Returns nil when the id does not exist.
+    ///
+    /// A success kept on the delivery row (see `record`) is first written out as an ordinary attempt
+    /// row, in the same transaction: the next attempt's outcome replaces the row's fields.
     @discardableResult
     public func redeliver(deliveryID: Int64, nowMilliseconds: Int64) throws -> OutboxDelivery? {
         try database.write { connection in
             try connection.execute("""
+                INSERT INTO delivery_attempt (delivery_id, attempt, started_at, latency_ms, status_code, result)
+                SELECT id, attempts, success_started_at, COALESCE(success_latency_ms, 0), last_status, 'success'
+                FROM outbox_delivery WHERE id = ? AND success_started_at IS NOT NULL
+                """, [.integer(deliveryID)])
+            try connection.execute("""
                 UPDATE outbox_delivery
                 SET manual = CASE WHEN state = 'pending' THEN manual ELSE 1 END,
-                    state = 'pending', next_attempt_at = ?, updated_at = ?
+                    state = 'pending', next_attempt_at = ?, updated_at = ?,
+                    success_started_at = NULL, success_latency_ms = NULL
                 WHERE id = ?
                 """, [.integer(nowMilliseconds), .integer(nowMilliseconds), .integer(deliveryID)])
             guard connection.changes == 1 else { return nil }

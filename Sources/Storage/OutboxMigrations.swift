@@ -6,7 +6,8 @@ extension Outbox {
     ///
     /// Times are Unix milliseconds (INTEGER). One `outbox_event` row per event (the body, stored once
     /// however many webhooks receive it); one `outbox_delivery` row per (event, webhook); one
-    /// `delivery_attempt` row per HTTP attempt; one `delivery_webhook_health` row per webhook that
+    /// `delivery_attempt` row per HTTP attempt except the successful one (kept on the delivery row, see
+    /// `delivery-003`); one `delivery_webhook_health` row per webhook that
     /// ever failed (when its current failure streak began, so auto-disable survives a restart).
     public static let migrations: [SQLiteMigration] = [
         SQLiteMigration(name: "delivery-001-outbox", sql: """
@@ -64,6 +65,32 @@ extension Outbox {
         // After a restart the ingest side asks for the highest stored sequence of each adopted call.
         SQLiteMigration(name: "delivery-002-event-by-call", sql: """
             CREATE INDEX outbox_event_by_call ON outbox_event (call_id, sequence);
+            """),
+        // The attempt that delivered a row is kept on the row itself instead of in `delivery_attempt`
+        // (most deliveries succeed at once, and that row cost 2 more b-tree inserts per delivery). The
+        // delivery log shows it as the last attempt: number `attempts`, status `last_status`, result
+        // `success`, no response body. NULL while the row has no such success (rows of older stores,
+        // whose successes are in `delivery_attempt`, keep NULL). See `Outbox.record` and `redeliver`.
+        SQLiteMigration(name: "delivery-003-success-on-delivery-row", sql: """
+            ALTER TABLE outbox_delivery ADD COLUMN success_started_at INTEGER;
+            ALTER TABLE outbox_delivery ADD COLUMN success_latency_ms INTEGER;
+            """),
+        // The pending rows keyed by delivery id, not by (webhook, call, sequence): ids only grow, so
+        // an enqueue appends at the right edge of the index instead of dirtying a page per live call
+        // in every commit. The two readers (resume after a restart, the periodic re-read) sort the
+        // pending rows they get; nothing else needs that order from the index.
+        SQLiteMigration(name: "delivery-004-pending-by-id", sql: """
+            DROP INDEX outbox_delivery_pending;
+            CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';
+            """),
+        // The worker's re-read every 2 s (`pendingDeliveries(updatedSince:)`) wants only retrying and
+        // manual rows; through the pending index it walked every pending row, a whole core's worth
+        // with a million rows queued behind a dead endpoint. Rows enter this index only when an
+        // attempt fails or a person redelivers, so an enqueue never touches it. Its WHERE must stay
+        // the same text as that query's for SQLite to use it.
+        SQLiteMigration(name: "delivery-005-retrying-index", sql: """
+            CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id)
+                WHERE state = 'pending' AND (manual = 1 OR attempts > 0);
             """),
     ]
 }

@@ -176,12 +176,7 @@ public struct AMIFrameDecoder: Sendable {
     private mutating func decodeNext(_ input: UnsafeBufferPointer<UInt8>) -> AMIFrame? {
         while true {
             let start = lineStart
-            // The key's end (its colon, else the first space or control byte: the line's CR/LF at
-            // the latest) is found first, so the line-end search starts after the key instead of
-            // reading its bytes twice. A line split across reads is searched on from where the
-            // last search stopped (`scanFrom`), and its key found once the line is complete.
-            let keyStop = scanFrom > start ? -1 : findKeyEnd(input, start, input.count)
-            guard let newline = findNewline(input, from: Swift.max(start, scanFrom, keyStop)) else {
+            guard let newline = findNewline(input, from: Swift.max(start, scanFrom)) else {
                 scanFrom = input.count
                 return partialLine(input, start: start)
             }
@@ -221,7 +216,7 @@ public struct AMIFrameDecoder: Sendable {
                 spans.removeAll()
             }
             // Key: no spaces or control bytes, up to the first colon.
-            let colon = keyStop >= 0 ? Swift.min(keyStop, end) : findKeyEnd(input, start, end)
+            let colon = findKeyEnd(input, start, end)
             guard colon < end, input[colon] == UInt8(ascii: ":"), colon > start else {
                 if spans.isEmpty { messageStart = -1 }
                 return malformed(.lineWithoutColon, at: bufferBaseOffset + start, skipped: end - start,
@@ -372,9 +367,9 @@ public struct AMIFrameDecoder: Sendable {
     /// Index of the first byte in `start..<end` that is a colon or ≤ 0x20 (space, control), or
     /// `end`. Eight bytes at a time: keys are short, but this runs for every line.
     ///
-    /// `input[end]` must be the line's CR or LF, or `end` the buffer's count: a CR/LF is ≤ 0x20 and
-    /// stops the word scan, which may therefore read up to the end of the buffer instead of the
-    /// line (short lines would otherwise fall to the byte loop).
+    /// `input[end]` must be the line's CR or LF: being ≤ 0x20 it stops the word scan, which may
+    /// therefore read up to the end of the buffer instead of the line (short lines would
+    /// otherwise fall to the byte loop).
     @inline(__always)
     private func findKeyEnd(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var index = start

@@ -53,8 +53,8 @@ public struct AMIDecodingDiagnostic: Sendable, Hashable, CustomStringConvertible
 /// ## How it is fast
 /// A message is a contiguous run of bytes in the input buffer. The decoder scans for line ends
 /// eight bytes at a time, records where each key and value lie (relative to the message start) in
-/// a reused scratch array, and at the empty line copies the message's bytes and its spans out in
-/// one allocation each. No per-line allocation, no per-line `String`.
+/// a reused scratch buffer (``FieldSpanScratch``), and at the empty line copies the message's
+/// bytes and its spans out in one allocation. No per-line allocation, no per-line `String`.
 ///
 /// ## Bounded memory
 /// A line longer than ``Limits/maxLineBytes`` or a message larger than ``Limits/maxMessageBytes``
@@ -88,7 +88,7 @@ public struct AMIFrameDecoder: Sendable {
     // Message being assembled: `messageStart < 0` means "between messages".
     private var messageStart = -1
     private var messageEnd = 0
-    private var spans: [AMIMessage.FieldSpan] = []
+    private var spans = FieldSpanScratch()
     private var commandOutput: [String]? = nil
     private var commandOutputBytes = 0
     private var commandEnded = false
@@ -101,7 +101,6 @@ public struct AMIFrameDecoder: Sendable {
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
-        spans.reserveCapacity(64)
     }
 
     /// Bytes held in the input buffer now (for memory checks and metrics).
@@ -116,6 +115,7 @@ public struct AMIFrameDecoder: Sendable {
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() -> AMIFrame? {
         let input = buffer  // a second reference, so `self` can be mutated while reading it
+        spans.makeUnique()  // once per call, not per line (see FieldSpanScratch)
         return input.withUnsafeBufferPointer { decodeNext($0) }
     }
 
@@ -143,6 +143,7 @@ public struct AMIFrameDecoder: Sendable {
         }
         if messageStart >= 0 || commandOutput != nil {
             let input = buffer
+            spans.makeUnique()
             if let frame = input.withUnsafeBufferPointer({ emitMessage($0) }) { frames.append(frame) }
         }
         self = AMIFrameDecoder(limits: limits)
@@ -212,7 +213,7 @@ public struct AMIFrameDecoder: Sendable {
                 }
                 messageStart = start
                 messageEnd = start
-                spans.removeAll(keepingCapacity: true)
+                spans.removeAll()
             }
             // Key: no spaces or control bytes, up to the first colon.
             let colon = findKeyEnd(input, start, end)
@@ -311,7 +312,7 @@ public struct AMIFrameDecoder: Sendable {
     private mutating func emitMessage(_ input: UnsafeBufferPointer<UInt8>) -> AMIFrame? {
         defer {
             messageStart = -1
-            spans.removeAll(keepingCapacity: true)
+            spans.removeAll()
             commandOutput = nil
             commandEnded = false
         }
@@ -328,7 +329,7 @@ public struct AMIFrameDecoder: Sendable {
     private mutating func dropMessage() {
         if messageStart >= 0 && (!spans.isEmpty || commandOutput != nil) { skippingMessage = true }
         messageStart = -1
-        spans.removeAll(keepingCapacity: true)
+        spans.removeAll()
         commandOutput = nil
         commandEnded = false
     }
@@ -347,12 +348,13 @@ public struct AMIFrameDecoder: Sendable {
         let end = input.count
         if let base = input.baseAddress {
             let raw = UnsafeRawPointer(base)
-            while index + 8 <= end {
+            // Indices are within the buffer's count: no overflow checks in the loop.
+            while index &+ 8 <= end {
                 let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                 let x = word ^ 0x0A0A_0A0A_0A0A_0A0A
                 let found = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
-                if found != 0 { return index + found.trailingZeroBitCount >> 3 }
-                index += 8
+                if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
+                index &+= 8
             }
         }
         while index < end {
@@ -364,19 +366,23 @@ public struct AMIFrameDecoder: Sendable {
 
     /// Index of the first byte in `start..<end` that is a colon or ≤ 0x20 (space, control), or
     /// `end`. Eight bytes at a time: keys are short, but this runs for every line.
+    ///
+    /// `input[end]` must be the line's CR or LF: being ≤ 0x20 it stops the word scan, which may
+    /// therefore read up to the end of the buffer instead of the line (short lines would
+    /// otherwise fall to the byte loop).
     @inline(__always)
     private func findKeyEnd(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
         var index = start
         if let base = input.baseAddress {
             let raw = UnsafeRawPointer(base)
-            while index + 8 <= end {
+            while index &+ 8 <= input.count {
                 let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                 let x = word ^ 0x3A3A_3A3A_3A3A_3A3A  // ':'
                 let colon = (x &- 0x0101_0101_0101_0101) & ~x
                 let low = word &- 0x2121_2121_2121_2121  // bytes < 0x21
                 let found = (colon | (low & ~word)) & 0x8080_8080_8080_8080
-                if found != 0 { return index + found.trailingZeroBitCount >> 3 }
-                index += 8
+                if found != 0 { return Swift.min(index &+ found.trailingZeroBitCount &>> 3, end) }
+                index &+= 8
             }
         }
         while index < end {

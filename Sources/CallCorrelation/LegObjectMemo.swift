@@ -67,8 +67,8 @@ struct LegFacts: Sendable, Equatable {
     var answeredAt: EventInstant?
     var endedAt: EventInstant?
 
-    /// The facts of a stored record, read in place (`inout` only so the record is not copied).
-    init(reading leg: ChannelRecord) {
+    /// The facts of a stored record, read in place (borrowed, so the record is not copied).
+    init(reading leg: borrowing ChannelRecord) {
         uniqueID = leg.uniqueID
         role = leg.role
         name = leg.name
@@ -170,7 +170,7 @@ extension CallCorrelator {
 
     /// The memo entry of the channel at `index`, brought up to date with its record.
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
-        let facts = LegFacts(reading: state.channels[valueAt: index])  // a read: not a change to persist
+        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }  // a read, not a change
         let previous = legObjects.entry(facts.uniqueID)
         if let previous, previous.facts == facts { return previous }
         let memo: LegObjectMemo

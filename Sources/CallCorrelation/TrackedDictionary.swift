@@ -57,6 +57,22 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
         }
     }
 
+    /// Passes the value at `index` to `body` in place, for reads of a few fields of a large value.
+    ///
+    /// Why: the `Dictionary.Values` getter behind ``subscript(valueAt:)``'s read copies the whole
+    /// value (a retain and a release per reference-counted field of a record). The value is
+    /// reached through the in-place accessor and only borrowed by `body`, which cannot change it:
+    /// nothing is written, so nothing is recorded.
+    @inline(__always)
+    mutating func borrowValue<R>(at index: Index, _ body: (borrowing Value) throws -> R) rethrows -> R {
+        try Self.borrow(&storage.values[index], body)
+    }
+
+    @inline(__always)
+    private static func borrow<R>(_ value: inout Value, _ body: (borrowing Value) throws -> R) rethrows -> R {
+        try body(value)
+    }
+
     @discardableResult
     mutating func removeValue(forKey key: String) -> Value? {
         noteChange(key)

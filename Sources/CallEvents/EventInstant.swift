@@ -26,6 +26,7 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     /// The bytes of a `Timestamp:` value as microseconds; over the contiguous UTF-8 bytes because
     /// the `String.UTF8View` iterator costs several times the parse itself.
     private static func parseAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        if let canonical = parseCanonicalAMITimestamp(text) { return canonical }
         // Wrapping arithmetic is exact here: `seconds` is checked against `maxAMISeconds` after each
         // digit, so `seconds * 10 + 9` stays far below `Int64.max`; `micros` has at most 6 digits.
         var seconds: Int64 = 0
@@ -55,6 +56,28 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
         guard sawDigit else { return nil }
         while fractionDigits < 6 { micros = micros &* 10; fractionDigits &+= 1 }
         return seconds &* 1_000_000 &+ micros
+    }
+
+    /// The shape Asterisk always sends, `<10 digits>.<6 digits>`, without the general loop's
+    /// per-byte state: this runs for every AMI message. `nil` for any other shape (the general
+    /// parse decides those). Ten digits of seconds are always below ``maxAMISeconds``.
+    @inline(__always)
+    private static func parseCanonicalAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard text.count == 17, let base = text.baseAddress, base[10] == UInt8(ascii: ".") else { return nil }
+        var seconds: Int64 = 0
+        var micros: Int64 = 0
+        var notDigit: UInt8 = 0  // any byte outside '0'...'9' leaves a value above 9 here
+        for offset in 0..<10 {
+            let digit = base[offset] &- UInt8(ascii: "0")
+            notDigit |= digit > 9 ? 1 : 0
+            seconds = seconds &* 10 &+ Int64(digit)
+        }
+        for offset in 11..<17 {
+            let digit = base[offset] &- UInt8(ascii: "0")
+            notDigit |= digit > 9 ? 1 : 0
+            micros = micros &* 10 &+ Int64(digit)
+        }
+        return notDigit == 0 ? seconds &* 1_000_000 &+ micros : nil
     }
 
     /// 9999-12-31T23:59:59Z, the largest `Timestamp:` accepted.

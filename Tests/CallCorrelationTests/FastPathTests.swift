@@ -80,3 +80,63 @@ extension LegFacts {
         self.init(reading: record)
     }
 }
+
+@Suite("Fast paths of CallEvents")
+struct CallEventsFastPathTests {
+    /// The escaping JSONValue did byte by byte before runs were copied at once.
+    private func referenceEncoding(_ string: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [92, 34]
+            case UInt8(ascii: "\\"): out += [92, 92]
+            case 0x0A: out += [92, UInt8(ascii: "n")]
+            case 0x0D: out += [92, UInt8(ascii: "r")]
+            case 0x09: out += [92, UInt8(ascii: "t")]
+            case 0..<0x20, 0x7F: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        return out + [UInt8(ascii: "\"")]
+    }
+
+    @Test("JSON strings: runs copied at once give the byte-by-byte escaping")
+    func jsonStrings() {
+        var cases = ["", "plain", "\"", "\\", "a\"b\\c", "\u{0}\u{1}\u{1F}\u{7F}", "tab\there\r\nnew",
+                     "ünïcødé → ✓ 🎉", "end\"", "\"start", String(repeating: "x", count: 1000) + "\n"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let scalars = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                Unicode.Scalar(UInt8.random(in: 0...0x7F, using: &generator))
+            }
+            cases.append(String(String.UnicodeScalarView(scalars)))
+        }
+        for text in cases {
+            #expect(JSONValue.string(text).encoded() == referenceEncoding(text), "\(text.debugDescription)")
+        }
+        let object: JSONValue = ["b": "1", "a": ["z": 1, "y": "\n"], "c": .null]
+        #expect(object.jsonString == #"{"a":{"y":"\n","z":1},"b":"1","c":null}"#)
+    }
+
+    @Test("AMI Timestamp: the canonical shape and the general parse agree")
+    func timestamps() {
+        let cases: [(String, Int64?)] = [
+            ("1796415265.891059", 1_796_415_265_891_059),
+            ("0000000000.000000", 0),
+            ("9999999999.999999", 9_999_999_999_999_999),
+            ("1796415265.89105x", nil),
+            ("179641526x.891059", nil),
+            ("1796415265,891059", nil),
+            ("1796415265.8910591", 1_796_415_265_891_059),
+            ("1796415265.8", 1_796_415_265_800_000),
+            ("1796415265", 1_796_415_265_000_000),
+            ("/796415265.891059", nil),
+            (":796415265.891059", nil),
+            ("1796415265..91059", nil),
+        ]
+        for (text, micros) in cases {
+            #expect(EventInstant(amiTimestamp: text)?.microseconds == micros, "\(text)")
+        }
+    }
+}

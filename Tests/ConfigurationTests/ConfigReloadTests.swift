@@ -173,8 +173,9 @@ struct ConfigReloadTests {
         #expect(try !box.recipients().contains("billing"))  // no watch: nothing happens by itself
         kill(getpid(), SIGHUP)
         #expect(try eventually { try box.recipients().contains("billing") })
-        #expect(box.log.records.contains { $0.metadata["config.trigger"] == "sighup" })
-        #expect(service.configuration?.webhooks.count == 4)
+        // The store is written before the service records the configuration and logs: wait for all.
+        #expect(try eventually { box.log.records.contains { $0.metadata["config.trigger"] == "sighup" } })
+        #expect(try eventually { service.configuration?.webhooks.count == 4 })
     }
 
     @Test("reloadNow applies at once and calls back with the new configuration")

@@ -56,35 +56,15 @@ struct CatalogAndDeliveryTests {
 
     @Test("The delivery log reads the real outbox: attempts with status, and redeliver puts a failed one back")
     func deliveryLogFromOutbox() throws {
-        let harness = AdminHarness()
-        let webhookID = try harness.create(sampleWebhookJSON())
-        let outbox = try Outbox(path: harness.directory + "/store.sqlite")
-        let event = CallEvent(id: "evt_1", type: .callStarted,
-                              timestamp: EventInstant(microseconds: 1_700_000_000_000_000),
-                              tenant: "acme", sequence: 1, callID: "call-1", data: ["call_id": "call-1"])
-        let item = OutboxItem(event: event, webhookID: webhookID, webhookName: "crm")
-        let delivery = try #require(try outbox.enqueue([item], nowMilliseconds: 1_700_000_000_000).first)
-        try outbox.record([DeliveryAttemptReport(
-            deliveryID: delivery.id, attempt: 1, startedAt: 1_700_000_001_000, latencyMilliseconds: 42, statusCode: 410,
-            responseBody: "gone", error: nil, result: .error, newState: .failed, nextAttemptAt: nil)],
-            nowMilliseconds: 1_700_000_001_042)
-        let dependencies = AdminDependencies(webhooks: harness.store, events: CallEventCatalog(),
-                                             deliveries: OutboxDeliveryLog(outbox: outbox),
-                                             testSender: RecordingTestSender(), metrics: { AdminMetricsSnapshot() })
-        let router = AdminRouter(token: "t", dependencies: dependencies,
-                                 logger: Logger(label: "t", handler: harness.logs))
-        func list() -> JSONValue? {
-            let response = router.handle(.init(method: "GET", path: "/api/deliveries",
-                                               query: ["webhook": "\(webhookID)"],
-                                               headers: ["Authorization": "Bearer t"]))
-            return try? TestJSON.parse(response.body)["deliveries"]?.arrayValue?.first
-        }
+        let log = try OutboxBackedRouter(harness: AdminHarness(), attempt: (
+            statusCode: 410, latencyMilliseconds: 42, body: "gone", result: .error, newState: .failed))
+        let list = log.firstListedDelivery
         let listed = try #require(list())
         #expect(listed["state"] == "failed")
         #expect(listed["event"] == "call.event_call_started")
         #expect(listed["attempts"]?.arrayValue?.first?["status"] == 410)
         #expect(listed["attempts"]?.arrayValue?.first?["latency_ms"] == 42)
-        let redeliver = router.handle(.init(method: "POST", path: "/api/deliveries/\(delivery.id)/redeliver",
+        let redeliver = log.router.handle(.init(method: "POST", path: "/api/deliveries/\(log.deliveryID)/redeliver",
                                             headers: ["Authorization": "Bearer t"]))
         #expect(redeliver.status == 202)
         #expect(list()?["state"] == "retrying")

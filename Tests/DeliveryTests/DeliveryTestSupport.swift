@@ -4,6 +4,7 @@ import Foundation
 import Observability
 import Storage
 import Synchronization
+import Testing
 import Webhooks
 
 /// A private directory per test, removed when the value is released.
@@ -28,6 +29,15 @@ enum Fixture {
         CallEvent(id: "evt_\(call)_\(sequence)", type: type, timestamp: EventInstant(microseconds: 1_796_414_998_475_033),
                   tenant: tenant, sequence: sequence, callID: call,
                   data: ["call_id": .string(call), "note": .string("sequence \(sequence)")])
+    }
+
+    /// A fresh outbox in `directory` holding one pending delivery: call A, sequence 1, webhook 1 "crm".
+    static func outboxWithOneDelivery(in directory: TemporaryDirectory) throws -> (Outbox, Int64) {
+        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
+        let id = try #require(try outbox.enqueue(
+            [OutboxItem(event: event(call: "A", sequence: 1), webhookID: 1, webhookName: "crm")],
+            nowMilliseconds: 1).first?.id)
+        return (outbox, id)
     }
 
     static func webhook(id: Int64, url: String, name: String? = nil, auth: WebhookAuth = .none,

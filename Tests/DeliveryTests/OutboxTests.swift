@@ -38,10 +38,7 @@ struct OutboxTests {
     @Test("Attempts are logged and move the delivery through retrying to delivered")
     func attemptsMoveTheDelivery() throws {
         let directory = try TemporaryDirectory()
-        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
-        let id = try #require(try outbox.enqueue(
-            [OutboxItem(event: Fixture.event(call: "A", sequence: 1), webhookID: 1, webhookName: "crm")],
-            nowMilliseconds: 1).first?.id)
+        let (outbox, id) = try Fixture.outboxWithOneDelivery(in: directory)
         try outbox.record([DeliveryAttemptReport(deliveryID: id, attempt: 1, startedAt: 10, latencyMilliseconds: 3,
                                                  statusCode: 503, responseBody: "busy", error: "HTTP 503",
                                                  result: .failure, newState: .pending, nextAttemptAt: 5_010)],

@@ -51,10 +51,7 @@ struct SuccessOnDeliveryRowTests {
     @Test("After failures the log lists them, then the success from the row")
     func failuresThenSuccess() throws {
         let directory = try TemporaryDirectory()
-        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
-        let id = try #require(try outbox.enqueue(
-            [OutboxItem(event: Fixture.event(call: "A", sequence: 1), webhookID: 1, webhookName: "crm")],
-            nowMilliseconds: 1).first?.id)
+        let (outbox, id) = try Fixture.outboxWithOneDelivery(in: directory)
         try outbox.record([DeliveryAttemptReport(deliveryID: id, attempt: 1, startedAt: 10, latencyMilliseconds: 3,
                                                  statusCode: 500, responseBody: "boom", error: "HTTP 500",
                                                  result: .failure, newState: .pending, nextAttemptAt: 500)],
@@ -72,10 +69,7 @@ struct SuccessOnDeliveryRowTests {
     @Test("Redelivering a delivered row writes its kept success out first, so the log loses nothing")
     func redeliveryKeepsTheEarlierSuccess() throws {
         let directory = try TemporaryDirectory()
-        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
-        let id = try #require(try outbox.enqueue(
-            [OutboxItem(event: Fixture.event(call: "A", sequence: 1), webhookID: 1, webhookName: "crm")],
-            nowMilliseconds: 1).first?.id)
+        let (outbox, id) = try Fixture.outboxWithOneDelivery(in: directory)
         try outbox.record([success(id, attempt: 1, at: 100)], nowMilliseconds: 107)
         let again = try #require(try outbox.redeliver(deliveryID: id, nowMilliseconds: 200))
         #expect(again.isManual)
@@ -137,10 +131,7 @@ struct SuccessOnDeliveryRowTests {
     @Test("Purging a delivered row removes its kept success with it")
     func purgeRemovesTheKeptSuccess() throws {
         let directory = try TemporaryDirectory()
-        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
-        let id = try #require(try outbox.enqueue(
-            [OutboxItem(event: Fixture.event(call: "A", sequence: 1), webhookID: 1, webhookName: "crm")],
-            nowMilliseconds: 1).first?.id)
+        let (outbox, id) = try Fixture.outboxWithOneDelivery(in: directory)
         try outbox.record([success(id, attempt: 1, at: 100)], nowMilliseconds: 107)
         #expect(try outbox.purge(finishedBefore: 1_000) == 1)
         #expect(try outbox.attempts(deliveryID: id).isEmpty)

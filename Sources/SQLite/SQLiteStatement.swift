@@ -75,6 +75,9 @@ public final class SQLiteStatement {
         sqlite3_reset(handle)
     }
 
+    /// Ends the current run (releasing its read snapshot) without clearing the bindings.
+    public func reset() { sqlite3_reset(handle) }
+
     private func currentRow() -> SQLiteRow {
         let count = sqlite3_column_count(handle)
         var columns: [String] = []

@@ -3,22 +3,26 @@ import SQLite
 extension Outbox {
     /// The highest stored sequence of each of `callIDs` (ids with no stored event are absent), for
     /// the ingest pipeline's resync after a restart. Values are bound, never spliced into the SQL.
+    ///
+    /// A call's events are found through the `event_id` primary key: call event ids are
+    /// `evt_<call id>_<sequence>` (see `CallEvent.id`), so one call's events form a key range, read
+    /// with a range scan per call (a restart adopts at most a few thousand calls). `call_id = ?`
+    /// keeps out another call whose id merely starts with this one's followed by `_`. This replaced
+    /// an index on `(call_id, sequence)` that cost every enqueue a b-tree insert (`delivery-006`).
     public func highestSequences(callIDs: [String]) throws -> [String: Int] {
-        var result: [String: Int] = [:]
-        var start = 0
-        while start < callIDs.count {
-            let part = Array(callIDs[start..<min(start + 500, callIDs.count)])
-            start += part.count
-            let placeholders = Array(repeating: "?", count: part.count).joined(separator: ", ")
-            let rows = try database.read { connection in
-                try connection.query(
-                    "SELECT call_id, MAX(sequence) FROM outbox_event WHERE call_id IN (\(placeholders)) GROUP BY call_id",
-                    part.map { .text($0) })
+        guard !callIDs.isEmpty else { return [:] }
+        return try database.read { connection in
+            let statement = try connection.cached("""
+                SELECT MAX(sequence) FROM outbox_event WHERE event_id >= ? AND event_id < ? AND call_id = ?
+                """)
+            var result: [String: Int] = [:]
+            for callID in Set(callIDs) {
+                // "_" + 1 is "`": the range holds exactly the ids that start with "evt_<call id>_".
+                try statement.bind([.text("evt_\(callID)_"), .text("evt_\(callID)`"), .text(callID)])
+                defer { statement.reset() }
+                if let row = try statement.step(), let sequence = row[0].int { result[callID] = sequence }
             }
-            for row in rows {
-                if let id = row[0].string, let sequence = row[1].int { result[id] = sequence }
-            }
+            return result
         }
-        return result
     }
 }

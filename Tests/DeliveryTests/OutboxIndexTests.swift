@@ -56,4 +56,24 @@ struct OutboxIndexTests {
             """)
         #expect(resume.contains("outbox_delivery_pending_by_id"), "\(resume)")
     }
+
+    @Test("The highest stored sequence per call comes from the event-id key range, not from another call's events")
+    func highestSequenceThroughTheKeyRange() throws {
+        let directory = try TemporaryDirectory()
+        let outbox = try Outbox(path: directory.file("outbox.sqlite"))
+        // "1.1_x" has ids that fall in the key range of "1.1" ("evt_1.1_x_7" starts with "evt_1.1_").
+        try outbox.enqueue([("1.1", 1), ("1.1", 12), ("1.1", 3), ("1.1_x", 40), ("1.10", 50), ("2.1", 1)].map {
+            OutboxItem(event: Fixture.event(call: $0.0, sequence: $0.1), webhookID: 1, webhookName: "crm")
+        }, nowMilliseconds: 1)
+        #expect(try outbox.highestSequences(callIDs: ["1.1", "1.1_x", "1.10", "9.9", "1.1"])
+                == ["1.1": 12, "1.1_x": 40, "1.10": 50])
+        let applied = try outbox.database.read { connection in
+            try connection.query("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0[0].string }
+        }
+        #expect(!applied.contains("outbox_event_by_call"))
+        let lookup = try plan(outbox, """
+            SELECT MAX(sequence) FROM outbox_event WHERE event_id >= 'evt_1.1_' AND event_id < 'evt_1.1`' AND call_id = '1.1'
+            """)
+        #expect(lookup.contains("USING INDEX sqlite_autoindex_outbox_event_1"), "\(lookup)")
+    }
 }

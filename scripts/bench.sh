@@ -120,9 +120,13 @@ SINK_PID=$BG_PID
 wait_port "$SINK_PORT"
 for c in 64 8; do
     record "$BENCH" delivery --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency "$c" --requests "$DREQ" \
-        --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --dir "$RUN/delivery-db"
+        --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --dir "$RUN/delivery-db" \
+        --sink-pid "$SINK_PID"
 done
 stop_bg "$SINK_PID"
+# The durable part alone (no HTTP): what the SQLite outbox costs per delivery.
+record "$BENCH" delivery-storage --requests "$DREQ" --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" \
+    --dir "$RUN/delivery-storage-db"
 fi
 
 # 4. End to end: ami-replay-server → event-publisher run → webhook-sink.

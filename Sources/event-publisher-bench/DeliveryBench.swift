@@ -25,16 +25,25 @@ func deliveryBench(_ args: Arguments) {
     var references: [Double] = []
     var referenceCPU: [Double] = []
     var last: [(String, String)] = []
+    // The sink's CPU per request on each side (`--sink-pid`): it shares the 2 cores with the sender.
+    let sinkPID = args.options["sink-pid"].flatMap { Int($0) }
+    var sinkOurs: [Double] = []
+    var sinkReference: [Double] = []
+    func sinkCPU() -> UInt64? { sinkPID.flatMap(otherProcessCPUNanoseconds) }
     for _ in 0..<reps {
         if let binary = args.options["ref-bin"] {
             let cpu0 = childrenCPUNanoseconds()
+            let sink0 = sinkCPU()
             let lines = runTool(binary, ["--url", url, "-c", String(concurrency), "-n", String(total)])
+            if let sink0, let sink1 = sinkCPU() { sinkReference.append(Double(sink1 - sink0) / 1e3 / Double(total)) }
             referenceCPU.append(Double(childrenCPUNanoseconds() - cpu0) / 1e3 / Double(total))
             guard let line = lines.first(where: { $0["req_per_s"] != nil }), let rate = Double(line["req_per_s"]!),
                   line["ok"] == String(total) else { fail("curl-multi-post: \(lines)") }
             references.append(rate)
         }
+        let sink0 = sinkCPU()
         let (rate, pairs) = deliveryRun(args)
+        if let sink0, let sink1 = sinkCPU() { sinkOurs.append(Double(sink1 - sink0) / 1e3 / Double(total)) }
         ours.append(rate)
         oursCPU.append(Double(pairs.first { $0.0 == "cpu_us_per_delivery" }?.1 ?? "") ?? .nan)
         last = pairs
@@ -51,6 +60,10 @@ func deliveryBench(_ args: Arguments) {
         pairs.append(("ref_cpu_us_per_request", fmt(median(referenceCPU), 1)))
         // Deliveries per CPU second against requests per CPU second (both processes' own CPU).
         pairs.append(("cpu_ratio", fmt(median(referenceCPU) / median(oursCPU), 3)))
+    }
+    if !sinkOurs.isEmpty {
+        pairs.append(("sink_cpu_us_per_delivery", fmt(median(sinkOurs), 1)))
+        if !sinkReference.isEmpty { pairs.append(("sink_cpu_us_per_ref_request", fmt(median(sinkReference), 1))) }
     }
     printResult("delivery", pairs)
 }
@@ -74,22 +87,7 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
     let service = DeliveryService(outbox: outbox, webhooks: { @Sendable in [hook] }, configuration: configuration,
                                   logger: Logger(label: "bench.delivery", level: .error))
 
-    // Events: a ~bodySize-byte envelope (the padding field fills it up).
-    let base = EventInstant(microseconds: 1_796_415_265_000_000)
-    func event(_ index: Int) -> CallEvent {
-        let call = index % calls
-        let sequence = index / calls + 1
-        let callID = "bench-\(call)"
-        var data: [String: JSONValue] = ["call_id": .string(callID), "direction": .string("internal"),
-                                         "from": .string("1001"), "to": .string("1002")]
-        let probe = CallEvent(id: "evt_\(callID)_\(sequence)", type: .callUpdated, timestamp: base, tenant: "main",
-                              sequence: sequence, callID: callID, data: .object(data))
-        let padding = max(0, bodySize - probe.encodedJSON().count - 14)
-        data["padding"] = .string(String(repeating: "x", count: padding))
-        return CallEvent(id: probe.id, type: .callUpdated, timestamp: base.adding(seconds: Double(index) / 1000),
-                         tenant: "main", sequence: sequence, callID: callID, data: .object(data))
-    }
-    let events = (0..<total).map(event)
+    let events = benchEvents(total: total, calls: calls, bodySize: bodySize)
     let bodyBytes = events.first.map { $0.encodedJSON().count } ?? 0
 
     // `--separate`: enqueue everything first (worker not started), then time the sending alone
@@ -167,4 +165,95 @@ func deliveryRun(_ args: Arguments) -> (Double, [(String, String)]) {
          separate ? fmt(Double(cpuUsed - (cpuEnqueued - cpu0)) / 1e3 / Double(max(1, succeeded)), 1) : "n/a"),
         ("mean_attempt_ms", fmt(metrics.latencySum / Double(max(1, metrics.latencyCounts.reduce(0, +))) * 1000, 2)),
     ])
+}
+
+/// `delivery-storage`: the durable part of a delivery alone, with no HTTP: the same events as
+/// `delivery` enqueued through `DeliveryService` (JSON encoding + outbox transaction of `--batch`
+/// events), then each delivery recorded as a first-try success through `Outbox.record` in batches of
+/// `--record-batch` (as the recorder thread does), and the WAL checkpoints this causes. Prints the
+/// process CPU per delivery: what SQLite durability costs before any request is made, next to the
+/// whole CPU per request of `curl-multi-post`.
+func deliveryStorageBench(_ args: Arguments) {
+    let total = args.int("requests", 30_000)
+    let calls = args.int("calls", 1_000)
+    let bodySize = args.int("body-size", 1_024)
+    let batch = args.int("batch", 200)
+    let recordBatch = args.int("record-batch", 64)
+    let reps = args.int("reps", 3)
+    var enqueueCPU: [Double] = []
+    var recordCPU: [Double] = []
+    var totalCPU: [Double] = []
+    for rep in 0..<reps {
+        let dir = args.string("dir", NSTemporaryDirectory() + "ep-bench-storage") + "-\(rep)"
+        try? FileManager.default.removeItem(atPath: dir)
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let outbox: Outbox
+        do { outbox = try Outbox(path: dir + "/outbox.sqlite") } catch { fail("outbox: \(error)") }
+        let hook = Webhook(id: 1, name: "sink", isActive: true, url: "http://127.0.0.1:9/hook", subscribesToAllEvents: true)
+        // Never started: the enqueued rows only pile up in its mailbox.
+        let service = DeliveryService(outbox: outbox, webhooks: { @Sendable in [hook] },
+                                      logger: Logger(label: "bench.storage", level: .error))
+        let events = benchEvents(total: total, calls: calls, bodySize: bodySize)
+        var ids: [Int64] = []
+        let cpu0 = processCPUNanoseconds()
+        do {
+            var start = 0
+            while start < total {
+                let end = min(start + batch, total)
+                _ = try service.enqueue(Array(events[start..<end])) { _ in [hook] }
+                start = end
+            }
+            let cpu1 = processCPUNanoseconds()
+            enqueueCPU.append(Double(cpu1 - cpu0) / 1e3 / Double(total))
+            ids = try outbox.pendingDeliveries().map(\.id).sorted()
+            let cpu2 = processCPUNanoseconds()
+            start = 0
+            while start < ids.count {
+                let end = min(start + recordBatch, ids.count)
+                try outbox.record(ids[start..<end].map {
+                    DeliveryAttemptReport(deliveryID: $0, attempt: 1, startedAt: 1, latencyMilliseconds: 1,
+                                          statusCode: 200, responseBody: nil, error: nil, result: .success,
+                                          newState: .delivered, nextAttemptAt: nil)
+                }, nowMilliseconds: 2)
+                start = end
+            }
+            let cpu3 = processCPUNanoseconds()
+            recordCPU.append(Double(cpu3 - cpu2) / 1e3 / Double(total))
+            usleep(300_000)  // lets the background checkpoint of the last commits finish
+            let cpu4 = processCPUNanoseconds()
+            totalCPU.append(Double((cpu1 - cpu0) + (cpu4 - cpu2)) / 1e3 / Double(total))
+            guard try outbox.counts().delivered == total else { fail("not every delivery was recorded") }
+        } catch {
+            fail("storage run: \(error)")
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+    printResult("delivery_storage", [
+        ("requests", String(total)), ("calls", String(calls)), ("batch", String(batch)),
+        ("record_batch", String(recordBatch)),
+        ("enqueue_cpu_us_per_delivery", fmt(median(enqueueCPU), 1)),
+        ("record_cpu_us_per_delivery", fmt(median(recordCPU), 1)),
+        ("cpu_us_per_delivery", fmt(median(totalCPU), 1)),
+        ("all_cpu_us_per_delivery", totalCPU.map { fmt($0, 1) }.joined(separator: ",")),
+    ])
+}
+
+/// `total` events of about `bodySize` bytes of JSON, round-robin over `calls` calls (a padding field
+/// fills the envelope up), as `curl-multi-post` posts 1 KB bodies.
+func benchEvents(total: Int, calls: Int, bodySize: Int) -> [CallEvent] {
+    let base = EventInstant(microseconds: 1_796_415_265_000_000)
+    func event(_ index: Int) -> CallEvent {
+        let call = index % calls
+        let sequence = index / calls + 1
+        let callID = "bench-\(call)"
+        var data: [String: JSONValue] = ["call_id": .string(callID), "direction": .string("internal"),
+                                         "from": .string("1001"), "to": .string("1002")]
+        let probe = CallEvent(id: "evt_\(callID)_\(sequence)", type: .callUpdated, timestamp: base, tenant: "main",
+                              sequence: sequence, callID: callID, data: .object(data))
+        let padding = max(0, bodySize - probe.encodedJSON().count - 14)
+        data["padding"] = .string(String(repeating: "x", count: padding))
+        return CallEvent(id: probe.id, type: .callUpdated, timestamp: base.adding(seconds: Double(index) / 1000),
+                         tenant: "main", sequence: sequence, callID: callID, data: .object(data))
+    }
+    return (0..<total).map(event)
 }

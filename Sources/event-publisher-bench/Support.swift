@@ -32,6 +32,18 @@ func processCPUNanoseconds() -> UInt64 {
 }
 
 /// CPU time (user + system) of all waited-for children so far, nanoseconds.
+/// User + system CPU of another process (from `/proc/PID/stat`, clock ticks of 10 ms), nil when
+/// unreadable: the sink's share of a delivery run.
+func otherProcessCPUNanoseconds(_ pid: Int) -> UInt64? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return nil }
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15 (1-based, as in proc(5)).
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+    let ticks = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    return (user + system) * 1_000_000_000 / max(ticks, 1)
+}
+
 func childrenCPUNanoseconds() -> UInt64 {
     var usage = rusage()
     getrusage(RUSAGE_CHILDREN.rawValue, &usage)

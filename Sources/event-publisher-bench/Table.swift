@@ -58,6 +58,19 @@ func printTable(_ args: Arguments) {
         ratioRow(bench, "delivery (SQLite outbox), deliveries/s, c=\(c)", ours: "deliveries_per_s",
                  reference: "ref_requests_per_s", referenceName: "curl-multi-post", target: 0.7)
     }
+    for bench in results.keys.filter({ $0.hasPrefix("delivery_c") }).sorted() where results[bench]?["cpu_us_per_delivery"] != nil {
+        let c = String(bench.dropFirst("delivery_c".count))
+        rows.append(["delivery c=\(c): CPU µs per delivery: ours / sink",
+                     "\(field(bench, "cpu_us_per_delivery")) / \(field(bench, "sink_cpu_us_per_delivery"))",
+                     "\(field(bench, "ref_cpu_us_per_request")) / \(field(bench, "sink_cpu_us_per_ref_request")) curl-multi-post / sink",
+                     "—", "—", "—", "—"])
+    }
+    if let storage = results["delivery_storage"] {
+        rows.append(["delivery: SQLite outbox alone (no HTTP), CPU µs per delivery",
+                     storage["cpu_us_per_delivery"] ?? "n/a",
+                     "enqueue \(storage["enqueue_cpu_us_per_delivery"] ?? "?") + record \(storage["record_cpu_us_per_delivery"] ?? "?") + checkpoint",
+                     "—", "—", "—", "—"])
+    }
     for bench in results.keys.filter({ $0.hasPrefix("e2e_") }).sorted(by: { $0.count < $1.count || ($0.count == $1.count && $0 < $1) }) {
         let rate = bench.dropFirst(4)
         let p99 = value(bench, "p99_ms")

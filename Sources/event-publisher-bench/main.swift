@@ -11,6 +11,8 @@ let usage = """
       correlate-profile [--file F] [--passes 8] [--config YAML]   (time per AMI event name)
       memory-live  --file GENERATED.ami [--target-live 10000] [--config YAML] [--snapshot-cost=1] [--track-changes=1]
       delivery     --url URL [--requests 30000] [--calls 1000] [--concurrency 64] [--body-size 1024] [--batch 200]
+                   [--ref-bin curl-multi-post] [--sink-pid PID]
+      delivery-storage [--requests 30000] [--calls 1000] [--batch 200] [--record-batch 64]   (outbox alone, no HTTP)
       e2e-report   --sent SENT.tsv --record SINK.tsv [--file F] [--loops 1] [--config YAML] [--label e2e_1000]
       ref-scan     --bin ami-scan-ref [--file F] [--repeat 200]
       ref-curl     --bin curl-multi-post --url URL [--concurrency 64] [--requests 30000]
@@ -29,6 +31,7 @@ case "correlate": correlateBench(arguments)
 case "memory-live": memoryLiveBench(arguments)
 case "correlate-profile": correlateProfile(arguments)
 case "delivery": deliveryBench(arguments)
+case "delivery-storage": deliveryStorageBench(arguments)
 case "e2e-report": endToEndReport(arguments)
 case "ref-scan": referenceScan(arguments)
 case "ref-curl": referenceCurl(arguments)

@@ -233,11 +233,15 @@ public final class CorrelationSnapshotStore: Sendable {
 extension Outbox {
     /// The stored bodies of `callID`'s events with a sequence above `afterSequence`, in sequence
     /// order: after a restore, what the previous run published after its last snapshot.
+    ///
+    /// Read through the `event_id` key range of the call, as `highestSequences` (`delivery-006`).
     public func storedEventBodies(callID: String, afterSequence: Int) throws -> [[UInt8]] {
-        try database.read { connection in
-            try connection.query(
-                "SELECT body FROM outbox_event WHERE call_id = ? AND sequence > ? ORDER BY sequence",
-                [.text(callID), .int(afterSequence)]
+        let range = Self.eventIDRange(callID: callID)
+        return try database.read { connection in
+            try connection.query("""
+                SELECT body FROM outbox_event
+                WHERE event_id >= ? AND event_id < ? AND call_id = ? AND sequence > ? ORDER BY sequence
+                """, [.text(range.lowerBound), .text(range.upperBound), .text(callID), .int(afterSequence)]
             ).map { row in
                 if case .blob(let bytes) = row[0] { return bytes }
                 return row[0].string.map { Array($0.utf8) } ?? []

@@ -17,12 +17,19 @@ extension Outbox {
                 """)
             var result: [String: Int] = [:]
             for callID in Set(callIDs) {
-                // "_" + 1 is "`": the range holds exactly the ids that start with "evt_<call id>_".
-                try statement.bind([.text("evt_\(callID)_"), .text("evt_\(callID)`"), .text(callID)])
+                let range = Self.eventIDRange(callID: callID)
+                try statement.bind([.text(range.lowerBound), .text(range.upperBound), .text(callID)])
                 defer { statement.reset() }
                 if let row = try statement.step(), let sequence = row[0].int { result[callID] = sequence }
             }
             return result
         }
+    }
+
+    /// The `event_id` keys of a call's events: every id that starts with `evt_<call id>_` sorts in
+    /// `lowerBound ..< upperBound` ("`" is the character after "_"). Other calls' ids can fall in
+    /// it too ("1.1_x" in the range of "1.1"), so readers also filter on `call_id`.
+    static func eventIDRange(callID: String) -> Range<String> {
+        "evt_\(callID)_" ..< "evt_\(callID)`"
     }
 }

@@ -67,6 +67,11 @@ struct OutboxIndexTests {
         }, nowMilliseconds: 1)
         #expect(try outbox.highestSequences(callIDs: ["1.1", "1.1_x", "1.10", "9.9", "1.1"])
                 == ["1.1": 12, "1.1_x": 40, "1.10": 50])
+        // After a restore: the events published after the snapshot, in sequence order, of that call only.
+        let bodies = try outbox.storedEventBodies(callID: "1.1", afterSequence: 1)
+        #expect(bodies.map { String(decoding: $0, as: UTF8.self).contains("\"evt_1.1_3\"") } == [true, false])
+        #expect(bodies.map { String(decoding: $0, as: UTF8.self).contains("\"evt_1.1_12\"") } == [false, true])
+        #expect(try outbox.storedEventBodies(callID: "1.1_x", afterSequence: 0).count == 1)
         let applied = try outbox.database.read { connection in
             try connection.query("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0[0].string }
         }

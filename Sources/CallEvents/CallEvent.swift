@@ -38,6 +38,24 @@ public struct CallEvent: Sendable, Hashable {
         ])
     }
 
-    /// The webhook body / JSON Lines record.
-    public func encodedJSON() -> [UInt8] { envelope.encoded() }
+    /// The webhook body / JSON Lines record: the same bytes as `envelope.encoded()`, written
+    /// without building and sorting the envelope's dictionary (keys below in sorted order).
+    public func encodedJSON() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2_048)
+        out.append(contentsOf: #"{"data":"#.utf8)
+        data.write(into: &out)
+        out.append(contentsOf: #","id":"#.utf8)
+        JSONValue.writeString(id, into: &out)
+        out.append(contentsOf: #","sequence":"#.utf8)
+        JSONValue.int(Int64(sequence)).write(into: &out)
+        out.append(contentsOf: #","tenant":"#.utf8)
+        JSONValue.writeString(tenant, into: &out)
+        out.append(contentsOf: #","timestamp":"#.utf8)
+        JSONValue.writeString(timestamp.iso8601, into: &out)
+        out.append(contentsOf: #","type":"#.utf8)
+        JSONValue.writeString(type.rawValue, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }

@@ -320,3 +320,33 @@ func correlateProfile(_ args: Arguments) {
                      Int(entry.nanos) / entry.count, entry.out))
     }
 }
+
+/// `encode`: `CallEvent.encodedJSON` (the webhook body, built on the ingest thread before the
+/// outbox commit) on the call events the soak capture yields, `--reps` times over; prints the CPU
+/// per event and the mean body size. Not a target of its own: it is part of every delivery's cost.
+func encodeBench(_ args: Arguments) {
+    let path = args.string("file", defaultCapturePath())
+    let reps = args.int("reps", 20)
+    let configuration = correlationConfiguration(args.options["config"])
+    var decoder = AMIFrameDecoder()
+    var correlator = CallCorrelator(configuration: configuration)
+    var events: [CallEvent] = []
+    var last = EventInstant(microseconds: 0)
+    decoder.feed(readFile(path))
+    while let frame = decoder.next() {
+        guard case .message(let message) = frame else { continue }
+        if let instant = CorrelationSession.stampedInstant(of: message) { last = max(last, instant) }
+        events.append(contentsOf: correlator.process(message, at: last).events)
+    }
+    guard !events.isEmpty else { fail("the capture yields no call events") }
+    var bytes = 0
+    let cpu0 = processCPUNanoseconds()
+    for _ in 0..<reps {
+        for event in events { bytes &+= event.encodedJSON().count }
+    }
+    let cpu = processCPUNanoseconds() - cpu0
+    let count = events.count * reps
+    printResult("encode", [("events", String(events.count)), ("reps", String(reps)),
+                           ("mean_body_bytes", String(bytes / count)),
+                           ("cpu_us_per_event", fmt(Double(cpu) / 1e3 / Double(count), 2))])
+}

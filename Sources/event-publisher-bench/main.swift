@@ -8,6 +8,7 @@ let usage = """
     usage: event-publisher-bench COMMAND [--option value …]
       decode       [--file F] [--min-events 1000000] [--reps 3] [--chunk 65536]
       correlate    [--file F] [--min-events 1000000] [--config YAML] [--reps 1]
+      encode       [--file F] [--reps 20] [--config YAML]   (CallEvent.encodedJSON per event)
       correlate-profile [--file F] [--passes 8] [--config YAML]   (time per AMI event name)
       memory-live  --file GENERATED.ami [--target-live 10000] [--config YAML] [--snapshot-cost=1] [--track-changes=1]
       delivery     --url URL [--requests 30000] [--calls 1000] [--concurrency 64] [--body-size 1024] [--batch 200]
@@ -30,6 +31,7 @@ case "decode": decodeBench(arguments)
 case "correlate": correlateBench(arguments)
 case "memory-live": memoryLiveBench(arguments)
 case "correlate-profile": correlateProfile(arguments)
+case "encode": encodeBench(arguments)
 case "delivery": deliveryBench(arguments)
 case "delivery-storage": deliveryStorageBench(arguments)
 case "e2e-report": endToEndReport(arguments)

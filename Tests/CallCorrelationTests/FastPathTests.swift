@@ -1,5 +1,5 @@
 import AMIProtocol
-import CallEvents
+@testable import CallEvents
 @testable import CallCorrelation
 import Testing
 
@@ -117,6 +117,39 @@ struct CallEventsFastPathTests {
         }
         let object: JSONValue = ["b": "1", "a": ["z": 1, "y": "\n"], "c": .null]
         #expect(object.jsonString == #"{"a":{"y":"\n","z":1},"b":"1","c":null}"#)
+    }
+
+    @Test("JSON strings: the eight-bytes-at-a-time check never misses a byte that needs an escape")
+    func jsonWordCheck() {
+        func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F }
+        for byte in UInt8.min...UInt8.max {
+            for position in 0..<8 {
+                for filler: UInt8 in [UInt8(ascii: "a"), 0x21, 0x5D, 0x80, 0xFF] where !needsEscape(filler) {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[position] = byte
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    #expect(JSONValue.mayNeedEscape(word) == needsEscape(byte), "byte \(byte) at \(position)")
+                }
+            }
+        }
+        // Strings long enough for whole words, an escape at every offset from a word boundary.
+        for offset in 0..<24 {
+            for special in ["\"", "\\", "\n", "\u{1}", "\u{7F}", "é"] {
+                let text = String(repeating: "x", count: offset) + special + String(repeating: "y", count: 19)
+                #expect(JSONValue.string(text).encoded() == referenceEncoding(text), "\(text.debugDescription)")
+            }
+        }
+    }
+
+    @Test("The event body written directly equals the envelope encoded as a JSON object")
+    func eventBody() {
+        for name in EventName.allCases {
+            let sample = EventCatalog.description(of: name).sample
+            guard let data = sample["data"], let id = sample["id"]?.stringValue else { continue }
+            let event = CallEvent(id: id, type: name, timestamp: EventInstant(microseconds: 1_796_415_266_399_431),
+                                  tenant: "acme \"eu\"", sequence: 12, callID: "1.1", data: data)
+            #expect(event.encodedJSON() == event.envelope.encoded(), "\(name)")
+        }
     }
 
     @Test("AMI Timestamp: the canonical shape and the general parse agree")

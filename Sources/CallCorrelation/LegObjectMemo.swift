@@ -29,27 +29,30 @@ struct LegObjectMemo: Sendable {
 /// ones; with a few hundred live calls (the soak capture) every live leg fits.
 struct LegObjectCache: Sendable {
     static let generationLimit = 2048
-    private var current: [String: LegObjectMemo] = [:]
-    private var older: [String: LegObjectMemo] = [:]
+    private var current: [StateKey: LegObjectMemo] = [:]
+    private var older: [StateKey: LegObjectMemo] = [:]
 
     mutating func entry(_ id: String) -> LegObjectMemo? {
-        if let memo = current[id] { return memo }
-        guard let memo = older.removeValue(forKey: id) else { return nil }
+        let key = StateKey(id)
+        if let memo = current[key] { return memo }
+        guard let memo = older.removeValue(forKey: key) else { return nil }
         store(memo, for: id)
         return memo
     }
 
     mutating func store(_ memo: LegObjectMemo, for id: String) {
-        if current.count >= Self.generationLimit, current[id] == nil {
+        let key = StateKey(id)
+        if current.count >= Self.generationLimit, current[key] == nil {
             older = current
             current = [:]
         }
-        current[id] = memo
+        current[key] = memo
     }
 
     mutating func remove(_ id: String) {
-        current[id] = nil
-        older[id] = nil
+        let key = StateKey(id)
+        current[key] = nil
+        older[key] = nil
     }
 }
 

@@ -155,8 +155,9 @@ struct ChannelSnapshot {
             if bytes.isEmpty { return true }
             if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return true }
             if form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\")) { return false }
-            guard var current = target, current.utf8.count == bytes.count else { return false }
-            return current.withUTF8 { sameBytes($0, bytes) }
+            guard let current = target?.utf8, current.count == bytes.count else { return false }
+            // Read in place: `withUTF8` on a copy costs a retain and a uniqueness check.
+            return current.withContiguousStorageIfAvailable { sameBytes($0, bytes) } ?? current.elementsEqual(bytes)
         }
         guard !unchanged else { return }
         let value: String?
@@ -172,12 +173,10 @@ struct ChannelSnapshot {
     func has(_ field: Field, equalTo text: String) -> Bool {
         let position = positions[field.rawValue]
         guard position >= 0 else { return false }
-        var text = text
-        return text.withUTF8 { expected in
-            message.withFields { fields in
-                let bytes = fields.value(Int(position))
-                return !bytes.isEmpty && sameBytes(bytes, expected)
-            }
+        return message.withFields { fields in
+            let bytes = fields.value(Int(position))
+            guard !bytes.isEmpty, bytes.count == text.utf8.count else { return false }
+            return text.utf8.withContiguousStorageIfAvailable { sameBytes(bytes, $0) } ?? text.utf8.elementsEqual(bytes)
         }
     }
 

@@ -85,6 +85,18 @@ struct LegFacts: Sendable, Equatable {
         endedAt = leg.endedAt
     }
 
+    /// Whether `leg` has exactly these facts, read in place (nothing copied). Mirrors
+    /// ``init(reading:)`` field for field: a fact added there must be compared here.
+    ///
+    /// Why: most legs of a call are unchanged when one of its events is published, and making a
+    /// ``LegFacts`` to compare (a retain and a release per string) cost more than the compare.
+    func describe(_ leg: borrowing ChannelRecord) -> Bool {
+        uniqueID == leg.uniqueID && role == leg.role && legState == leg.legState && isExternal == leg.isExternal
+            && createdAt == leg.createdAt && answeredAt == (leg.connectedAt ?? leg.answeredAt)
+            && endedAt == leg.endedAt && number == leg.number && name == leg.name
+            && displayName == leg.displayName && accountCode == leg.accountCode
+    }
+
     /// The published object (keys are sorted when encoded).
     func object() -> [String: JSONValue] {
         let template = legObjectTemplate
@@ -173,9 +185,10 @@ extension CallCorrelator {
 
     /// The memo entry of the channel at `index`, brought up to date with its record.
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
-        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }  // a read, not a change
-        let previous = legObjects.entry(facts.uniqueID)
-        if let previous, previous.facts == facts { return previous }
+        // Reads, not changes: nothing is recorded as changed.
+        let previous = legObjects.entry(state.channels.borrowValue(at: index) { $0.uniqueID })
+        if let previous, state.channels.borrowValue(at: index, { previous.facts.describe($0) }) { return previous }
+        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
         let memo: LegObjectMemo
         if let previous {
             let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName

@@ -159,7 +159,7 @@ extension CallCorrelator {
         let isVoicemail = variable == "VM_MESSAGEFILE"
         let isTenant = !classifier.tenantVariableNames.isEmpty && classifier.tenantVariableNames.contains(variable)
         guard isQuality || isVoicemail || isTenant else { return }
-        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
+        guard let id = nonEmpty(message["Uniqueid"]), state.channels.contains(id) else { return }
         let value = message.unescapedValue("Value") ?? ""
         if isQuality { state.channels[id]!.quality.merge(variable: variable, value: value) }
         if isVoicemail, !value.isEmpty {
@@ -293,7 +293,7 @@ extension CallCorrelator {
     mutating func handleHangup(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         let snapshot = ChannelSnapshot(message)
         guard let id = snapshot.uniqueID else { return }
-        guard state.channels[id] != nil else {
+        guard state.channels.contains(id) else {
             if state.endedChannels[id] == nil { out.diagnostics.append(.unknownChannel(uniqueID: id, event: "Hangup")) }
             return
         }

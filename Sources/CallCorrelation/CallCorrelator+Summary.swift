@@ -180,7 +180,7 @@ extension CallCorrelator {
     /// RTCP reports (class `reporting`): the latest MES, RTT, loss and jitter per channel, used for
     /// quality when no `RTPAUDIOQOS*` variables arrive.
     mutating func handleRTCP(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
+        guard let id = nonEmpty(message["Uniqueid"]), state.channels.contains(id) else { return }
         var facts = state.channels[id]!.rtcpQuality
         facts.source = "rtcp"
         if let mes = message["MES"].flatMap({ Double($0) }) { facts.mes = min(facts.mes ?? mes, mes) }

@@ -49,6 +49,10 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
 
     typealias Index = Dictionary<StateKey, Value>.Index
 
+    /// Whether `key` has a value. Unlike `self[key] != nil`, the value is not copied (a
+    /// channel record is ~50 fields, a retain and a release each).
+    func contains(_ key: String) -> Bool { storage.index(forKey: StateKey(key)) != nil }
+
     /// Where `key` is stored, for in-place updates through ``subscript(valueAt:)`` without hashing
     /// the key again (valid until an entry is added or removed).
     func index(forKey key: String) -> Index? { storage.index(forKey: StateKey(key)) }

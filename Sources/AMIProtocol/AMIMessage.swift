@@ -64,8 +64,9 @@ public struct AMIMessage: Sendable, Hashable {
 
     /// The first value for `key`, compared case-insensitively (AMI keys are case-insensitive).
     public subscript(key: String) -> String? {
-        var key = key
-        return key.withUTF8 { keyBytes in
+        // The key's bytes read in place: `withUTF8` needs a mutable copy (a retain and a
+        // uniqueness check), and this runs several times per channel event.
+        let value: String?? = key.utf8.withContiguousStorageIfAvailable { keyBytes in
             box.withParts { spans, text in
                 for span in spans where Self.keyMatches(span, text, keyBytes) {
                     return Self.string(text, span.valueStart, span.valueEnd)
@@ -73,6 +74,7 @@ public struct AMIMessage: Sendable, Hashable {
                 return nil
             }
         }
+        return value ?? values(for: key).first  // not reached on Linux: every String is UTF-8
     }
 
     /// Every value for `key`, in order (e.g. repeated `ChanVariable` or `Output` lines).

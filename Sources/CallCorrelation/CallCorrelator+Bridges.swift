@@ -26,17 +26,23 @@ extension CallCorrelator {
         else { return }
         ensureBridge(bridgeID, message)
         if let swapped = nonEmpty(message["SwapUniqueid"]) { leaveBridge(bridgeID, channel: swapped) }
-        guard !state.channels[id]!.hungUp else { return }
+        // The record is read in place (`state.channels[id]!.x` copies all of it for one field) and
+        // changed only when it must be, as before.
+        guard let index = state.channels.index(forKey: id) else { preconditionFailure("no channel \(id)") }
+        let (hungUp, inBridge, callID, isRealLeg) = state.channels.borrowValue(at: index) {
+            ($0.hungUp, $0.bridgeIDs.contains(bridgeID), $0.callID, $0.isRealLeg)
+        }
+        guard !hungUp else { return }
         if !state.bridges[bridgeID]!.memberIDs.contains(id) { state.bridges[bridgeID]!.memberIDs.append(id) }
-        if !state.channels[id]!.bridgeIDs.contains(bridgeID) { state.channels[id]!.bridgeIDs.append(bridgeID) }
-        noteBridge(bridgeID, ofCall: state.channels[id]!.callID)
-        if state.channels[id]!.isRealLeg { publishStart(id, at: instant, into: &out) }
+        if !inBridge { withChannel(at: index) { $0.bridgeIDs.append(bridgeID) } }
+        noteBridge(bridgeID, ofCall: callID)
+        if isRealLeg { publishStart(id, at: instant, into: &out) }
         updateConnections(around: bridgeID, at: instant, into: &out)
     }
 
     mutating func handleBridgeLeave(_ message: AMIMessage, at instant: EventInstant) {
         guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let id = nonEmpty(message["Uniqueid"]),
-            state.channels[id] != nil
+            state.channels.contains(id)
         else { return }
         state.channels[id]!.lastActivity = instant
         touchedSinceConnect?.insert(id)

@@ -7,20 +7,27 @@ extension CallCorrelator {
         let source = observe(ChannelSnapshot(message), at: instant, create: true, into: &out)
         guard let dest = observe(ChannelSnapshot(message, prefix: "Dest"), at: instant, create: true, into: &out)
         else { return }
-        if state.channels[dest]!.dialString == nil {
-            state.channels[dest]!.dialString = nonEmpty(message["DialString"])
-        }
-        state.channels[dest]!.wasDialled = true
+        // Records are read and changed in place: `state.channels[dest]!.x` copies the whole record
+        // to read one field.
+        let needsDialString = state.channels.borrowValue(at: state.channels.index(forKey: dest)!) { $0.dialString == nil }
+        let dialString = needsDialString ? nonEmpty(message["DialString"]) : nil
+        let destCallID = withChannel(dest) { record in
+            if needsDialString { record.dialString = dialString }
+            record.wasDialled = true
+            return record.callID
+        }!
         if let source {
-            if state.channels[source]!.isLocal, !state.channels[source]!.dialedChannelIDs.contains(dest) {
-                state.channels[source]!.dialedChannelIDs.append(dest)
+            let sourceIndex = state.channels.index(forKey: source)!
+            if state.channels.borrowValue(at: sourceIndex, { $0.isLocal && !$0.dialedChannelIDs.contains(dest) }) {
+                withChannel(at: sourceIndex) { $0.dialedChannelIDs.append(dest) }
             }
             publishStart(source, at: instant, into: &out)
         } else {
             // No caller block: an originated or call-file dial ([AMI-v2] "Dialing and Origination").
-            state.calls[state.channels[dest]!.callID]!.originated = true
+            state.calls[destCallID]!.originated = true
         }
-        if state.channels[dest]!.phase == .pending { publishStart(dest, at: instant, into: &out) }
+        // Only a pending leg is started (publishStart checks); the leg may have started just above.
+        publishStart(dest, at: instant, into: &out)
     }
 
     mutating func handleDialEnd(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
@@ -35,7 +42,8 @@ extension CallCorrelator {
             if let forward { state.channels[dest]!.forwardedTo = forward }
             // A Local ;1 that did not answer: the real phones its ;2 rang get the same outcome
             // (the ;2's own DialEnd only says CANCEL).
-            if state.channels[dest]!.isLocal, status == "NOANSWER" || status == "BUSY" {
+            let isLocal = state.channels.borrowValue(at: state.channels.index(forKey: dest)!) { $0.isLocal }
+            if isLocal, status == "NOANSWER" || status == "BUSY" {
                 for real in realChannelsBehind(localHalf: dest) { record(status: status, on: real) }
             }
         }

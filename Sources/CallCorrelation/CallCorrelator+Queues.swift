@@ -86,7 +86,7 @@ extension CallCorrelator {
 
     /// The member rang without an answer (RingTime in ms, P15): its phone leg is `no_answer`.
     mutating func handleAgentRingNoAnswer(_ message: AMIMessage, at instant: EventInstant) {
-        guard let dest = nonEmpty(message["DestUniqueid"]), state.channels[dest] != nil else { return }
+        guard let dest = nonEmpty(message["DestUniqueid"]), state.channels.contains(dest) else { return }
         let targets = state.channels[dest]!.isLocal ? realChannelsBehind(localHalf: dest) : [dest]
         for target in targets where state.channels[target]!.connectedAt == nil {
             state.channels[target]!.ringNoAnswer = true

@@ -60,13 +60,22 @@ extension CallCorrelator {
         state.calls[callID]!.bridgeIDs!.append(bridgeID)
     }
 
-    func externalParties(of call: CallRecord) -> [JSONValue] {
-        publishedLegs(of: call).filter(\.isExternal).map { leg in
-            [
-                "leg_id": .string(leg.uniqueID), "role": .string(leg.role.rawValue), "number": .string(leg.number),
-                "name": .optional(leg.displayName), "call_id": .string(call.id),
-            ]
+    /// The external parties among the call's published legs, in creation order. Records are read
+    /// in place: this runs at the end of every call, and most legs are not external.
+    mutating func externalParties(of call: CallRecord) -> [JSONValue] {
+        var parties: [JSONValue] = []
+        for id in call.channelIDs {
+            guard let index = state.channels.index(forKey: id) else { continue }
+            let party: JSONValue? = state.channels.borrowValue(at: index) { leg in
+                guard leg.isRealLeg, leg.phase != .pending, leg.isExternal else { return nil }
+                return [
+                    "leg_id": .string(leg.uniqueID), "role": .string(leg.role.rawValue), "number": .string(leg.number),
+                    "name": .optional(leg.displayName), "call_id": .string(call.id),
+                ]
+            }
+            if let party { parties.append(party) }
         }
+        return parties
     }
 
     mutating func emitCustomerInteraction(
@@ -171,7 +180,7 @@ extension CallCorrelator {
     /// RTCP reports (class `reporting`): the latest MES, RTT, loss and jitter per channel, used for
     /// quality when no `RTPAUDIOQOS*` variables arrive.
     mutating func handleRTCP(_ message: AMIMessage, at instant: EventInstant) {
-        guard let id = nonEmpty(message["Uniqueid"]), state.channels[id] != nil else { return }
+        guard let id = nonEmpty(message["Uniqueid"]), state.channels.contains(id) else { return }
         var facts = state.channels[id]!.rtcpQuality
         facts.source = "rtcp"
         if let mes = message["MES"].flatMap({ Double($0) }) { facts.mes = min(facts.mes ?? mes, mes) }

@@ -155,8 +155,9 @@ struct ChannelSnapshot {
             if bytes.isEmpty { return true }
             if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return true }
             if form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\")) { return false }
-            guard var current = target, current.utf8.count == bytes.count else { return false }
-            return current.withUTF8 { sameBytes($0, bytes) }
+            guard let current = target?.utf8, current.count == bytes.count else { return false }
+            // Read in place: `withUTF8` on a copy costs a retain and a uniqueness check.
+            return current.withContiguousStorageIfAvailable { sameBytes($0, bytes) } ?? current.elementsEqual(bytes)
         }
         guard !unchanged else { return }
         let value: String?
@@ -172,12 +173,10 @@ struct ChannelSnapshot {
     func has(_ field: Field, equalTo text: String) -> Bool {
         let position = positions[field.rawValue]
         guard position >= 0 else { return false }
-        var text = text
-        return text.withUTF8 { expected in
-            message.withFields { fields in
-                let bytes = fields.value(Int(position))
-                return !bytes.isEmpty && sameBytes(bytes, expected)
-            }
+        return message.withFields { fields in
+            let bytes = fields.value(Int(position))
+            guard !bytes.isEmpty, bytes.count == text.utf8.count else { return false }
+            return text.utf8.withContiguousStorageIfAvailable { sameBytes(bytes, $0) } ?? text.utf8.elementsEqual(bytes)
         }
     }
 
@@ -201,13 +200,36 @@ private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix
     return true
 }
 
-/// Whether `bytes[start...]` equals the lowercase ASCII `literal`, ignoring the case of `bytes`.
+/// Whether `bytes[start...]` equals `literal`, lowercase ASCII letters only, ignoring the case of
+/// `bytes`.
+///
+/// Eight (or four) bytes at a time, with `| 0x20` on every byte: it lowercases letters, and for a
+/// literal made of letters only no other byte can match. Runs for most keys of every channel
+/// event, so a compare is a few loads instead of a loop over the key.
 @inline(__always)
 private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ literal: StaticString) -> Bool {
     let count = literal.utf8CodeUnitCount
     guard bytes.count - start == count, let base = bytes.baseAddress else { return false }
-    let expected = literal.utf8Start
-    for index in 0..<count where base[start + index] | 0x20 != expected[index] { return false }
+    let key = UnsafeRawPointer(base + start), expected = UnsafeRawPointer(literal.utf8Start)
+    if count >= 8 {
+        let lower: UInt64 = 0x2020_2020_2020_2020
+        var offset = 0
+        while offset &+ 8 < count {
+            guard key.loadUnaligned(fromByteOffset: offset, as: UInt64.self) | lower
+                == expected.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset &+= 8
+        }
+        // The last eight bytes (they may overlap the previous word).
+        return key.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) | lower
+            == expected.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+    }
+    if count >= 4 {
+        let lower: UInt32 = 0x2020_2020
+        return key.loadUnaligned(as: UInt32.self) | lower == expected.loadUnaligned(as: UInt32.self)
+            && key.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self) | lower
+                == expected.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+    }
+    for index in 0..<count where base[start + index] | 0x20 != literal.utf8Start[index] { return false }
     return true
 }
 

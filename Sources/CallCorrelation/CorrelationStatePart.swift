@@ -36,7 +36,7 @@ struct CorrelationStatePart: Sendable {
             }
         }
         appendAll = { state, rows in
-            for (key, value) in state[keyPath: path].storage {
+            for (key, value) in state[keyPath: path] {
                 rows.append(CorrelationStateRow(kind: kind, key: key, body: CallCorrelator.encodeRow(value)))
             }
         }

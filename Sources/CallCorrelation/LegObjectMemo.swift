@@ -29,27 +29,30 @@ struct LegObjectMemo: Sendable {
 /// ones; with a few hundred live calls (the soak capture) every live leg fits.
 struct LegObjectCache: Sendable {
     static let generationLimit = 2048
-    private var current: [String: LegObjectMemo] = [:]
-    private var older: [String: LegObjectMemo] = [:]
+    private var current: [StateKey: LegObjectMemo] = [:]
+    private var older: [StateKey: LegObjectMemo] = [:]
 
     mutating func entry(_ id: String) -> LegObjectMemo? {
-        if let memo = current[id] { return memo }
-        guard let memo = older.removeValue(forKey: id) else { return nil }
+        let key = StateKey(id)
+        if let memo = current[key] { return memo }
+        guard let memo = older.removeValue(forKey: key) else { return nil }
         store(memo, for: id)
         return memo
     }
 
     mutating func store(_ memo: LegObjectMemo, for id: String) {
-        if current.count >= Self.generationLimit, current[id] == nil {
+        let key = StateKey(id)
+        if current.count >= Self.generationLimit, current[key] == nil {
             older = current
             current = [:]
         }
-        current[id] = memo
+        current[key] = memo
     }
 
     mutating func remove(_ id: String) {
-        current[id] = nil
-        older[id] = nil
+        let key = StateKey(id)
+        current[key] = nil
+        older[key] = nil
     }
 }
 
@@ -80,6 +83,18 @@ struct LegFacts: Sendable, Equatable {
         createdAt = leg.createdAt
         answeredAt = leg.connectedAt ?? leg.answeredAt
         endedAt = leg.endedAt
+    }
+
+    /// Whether `leg` has exactly these facts, read in place (nothing copied). Mirrors
+    /// ``init(reading:)`` field for field: a fact added there must be compared here.
+    ///
+    /// Why: most legs of a call are unchanged when one of its events is published, and making a
+    /// ``LegFacts`` to compare (a retain and a release per string) cost more than the compare.
+    func describe(_ leg: borrowing ChannelRecord) -> Bool {
+        uniqueID == leg.uniqueID && role == leg.role && legState == leg.legState && isExternal == leg.isExternal
+            && createdAt == leg.createdAt && answeredAt == (leg.connectedAt ?? leg.answeredAt)
+            && endedAt == leg.endedAt && number == leg.number && name == leg.name
+            && displayName == leg.displayName && accountCode == leg.accountCode
     }
 
     /// The published object (keys are sorted when encoded).
@@ -170,9 +185,10 @@ extension CallCorrelator {
 
     /// The memo entry of the channel at `index`, brought up to date with its record.
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
-        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }  // a read, not a change
-        let previous = legObjects.entry(facts.uniqueID)
-        if let previous, previous.facts == facts { return previous }
+        // Reads, not changes: nothing is recorded as changed.
+        let previous = legObjects.entry(state.channels.borrowValue(at: index) { $0.uniqueID })
+        if let previous, state.channels.borrowValue(at: index, { previous.facts.describe($0) }) { return previous }
+        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
         let memo: LegObjectMemo
         if let previous {
             let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName

@@ -9,8 +9,11 @@
 /// benchmarks never turn it on).
 ///
 /// Only the operations the engine uses are offered. Every mutating one records its keys.
+///
+/// Keys are stored as ``StateKey``s (a cheaper hash than `String`'s); the API takes and returns
+/// `String`s.
 struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
-    private(set) var storage: [String: Value]
+    private var storage: [StateKey: Value]
     /// Keys written or removed since the last ``clearChanges()``, while ``isTracking``.
     private(set) var changedKeys: Set<String> = []
     /// The last key recorded: runs of writes to one key (a handler updating several fields of the
@@ -20,39 +23,45 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
 
     init() { storage = [:] }
 
-    init(_ storage: [String: Value]) { self.storage = storage }
+    init(_ entries: [String: Value]) {
+        storage = Dictionary(uniqueKeysWithValues: entries.lazy.map { (StateKey($0.key), $0.value) })
+    }
 
     subscript(key: String) -> Value? {
-        get { storage[key] }
+        get { storage[StateKey(key)] }
         set {
             noteChange(key)
-            storage[key] = newValue
+            storage[StateKey(key)] = newValue
         }
         _modify {
             noteChange(key)
-            yield &storage[key]
+            yield &storage[StateKey(key)]
         }
     }
 
     subscript(key: String, default defaultValue: @autoclosure () -> Value) -> Value {
-        get { storage[key, default: defaultValue()] }
+        get { storage[StateKey(key), default: defaultValue()] }
         _modify {
             noteChange(key)
-            yield &storage[key, default: defaultValue()]
+            yield &storage[StateKey(key), default: defaultValue()]
         }
     }
 
-    typealias Index = Dictionary<String, Value>.Index
+    typealias Index = Dictionary<StateKey, Value>.Index
+
+    /// Whether `key` has a value. Unlike `self[key] != nil`, the value is not copied (a
+    /// channel record is ~50 fields, a retain and a release each).
+    func contains(_ key: String) -> Bool { storage.index(forKey: StateKey(key)) != nil }
 
     /// Where `key` is stored, for in-place updates through ``subscript(valueAt:)`` without hashing
     /// the key again (valid until an entry is added or removed).
-    func index(forKey key: String) -> Index? { storage.index(forKey: key) }
+    func index(forKey key: String) -> Index? { storage.index(forKey: StateKey(key)) }
 
     /// The value at `index`, changed in place; a write records the entry's key like any other.
     subscript(valueAt index: Index) -> Value {
         _read { yield storage.values[index] }
         _modify {
-            noteChange(storage.keys[index])
+            noteChange(storage.keys[index].string)
             yield &storage.values[index]
         }
     }
@@ -76,25 +85,30 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
     @discardableResult
     mutating func removeValue(forKey key: String) -> Value? {
         noteChange(key)
-        return storage.removeValue(forKey: key)
+        return storage.removeValue(forKey: StateKey(key))
     }
 
     /// Removes every entry `shouldRemove` selects (tombstone expiry).
-    mutating func removeAll(where shouldRemove: (Dictionary<String, Value>.Element) -> Bool) {
-        let doomed = storage.filter(shouldRemove).map(\.key)
+    mutating func removeAll(where shouldRemove: ((key: String, value: Value)) -> Bool) {
+        let doomed = storage.filter { shouldRemove((key: $0.key.string, value: $0.value)) }.map(\.key.string)
         for key in doomed { removeValue(forKey: key) }
     }
 
     mutating func removeAll() {
-        for key in storage.keys { noteChange(key) }
+        for key in storage.keys { noteChange(key.string) }
         storage.removeAll()
     }
 
-    var keys: Dictionary<String, Value>.Keys { storage.keys }
-    var values: Dictionary<String, Value>.Values { storage.values }
+    var keys: LazyMapCollection<Dictionary<StateKey, Value>.Keys, String> { storage.keys.lazy.map(\.string) }
+    var values: Dictionary<StateKey, Value>.Values { storage.values }
     var count: Int { storage.count }
     var isEmpty: Bool { storage.isEmpty }
-    func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> [String: T] { try storage.mapValues(transform) }
+    func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> [String: T] {
+        var result: [String: T] = [:]
+        result.reserveCapacity(storage.count)
+        for (key, value) in storage { result[key.string] = try transform(value) }
+        return result
+    }
 
     @inline(__always)
     private mutating func noteChange(_ key: String) {
@@ -110,16 +124,25 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
 
     /// Encoded as the plain dictionary: the full snapshot's JSON is unchanged by the wrapper.
     init(from decoder: any Decoder) throws {
-        storage = try decoder.singleValueContainer().decode([String: Value].self)
+        self.init(try decoder.singleValueContainer().decode([String: Value].self))
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(storage)
+        try container.encode(mapValues { $0 })
     }
 }
 
 extension TrackedDictionary: Sequence {
-    func makeIterator() -> Dictionary<String, Value>.Iterator { storage.makeIterator() }
+    /// The entries as `(key: String, value: Value)`, in the dictionary's (unspecified) order.
+    struct Iterator: IteratorProtocol {
+        fileprivate var base: Dictionary<StateKey, Value>.Iterator
+
+        mutating func next() -> (key: String, value: Value)? {
+            base.next().map { (key: $0.key.string, value: $0.value) }
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(base: storage.makeIterator()) }
     var underestimatedCount: Int { storage.count }
 }

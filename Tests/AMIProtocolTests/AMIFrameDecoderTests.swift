@@ -185,6 +185,28 @@ struct AMIFrameDecoderTests {
         #expect(messages(frames) == [AMIMessage([("Event", "Hangup"), ("Uniqueid", "1.1"), ("Cause", "16")])])
     }
 
+    /// The field-line loop (`appendFieldLines`) hands every line it does not own back to the
+    /// general loop: these lines inside a message must give the same frames as before, in any
+    /// chunking.
+    @Test("Odd lines inside a message (no colon, a space in the key, an empty key, a late Follows) decode the same in any chunking")
+    func oddLinesInsideAMessage() {
+        let text = "Event: Hangup\r\nUniqueid: 1.1\r\nno colon here\r\nCause: 16\r\n\r\n"
+            + "Event: Newstate\r\nBad Key: x\r\nState: Up\r\n\r\n"
+            + "Event: Odd\r\n: empty key\r\nA:\r\nB:no space\n\r\n"
+            + "ActionID: 7\r\nPrivilege: command\r\nResponse: Follows\r\nline one\n--END COMMAND--\r\n\r\n"
+            + "Event: Last\r\nUniqueid: 2.2\r\n\r\n"
+        let bytes = Array(text.utf8)
+        let frames = AMIDecoderVerifier.decode(bytes, .whole)
+        #expect(diagnostics(frames).map(\.code) == [.lineWithoutColon, .lineWithoutColon, .lineWithoutColon])
+        // A line without a colon is reported; the message it interrupts goes on.
+        #expect(messages(frames).first == AMIMessage([("Event", "Hangup"), ("Uniqueid", "1.1"), ("Cause", "16")]))
+        #expect(messages(frames).dropFirst().first == AMIMessage([("Event", "Newstate"), ("State", "Up")]))
+        #expect(messages(frames).contains(AMIMessage([("Event", "Odd"), ("A", ""), ("B", "no space")])))
+        #expect(messages(frames).contains { $0.commandOutput == ["line one"] && $0["ActionID"] == "7" })
+        #expect(messages(frames).last == AMIMessage([("Event", "Last"), ("Uniqueid", "2.2")]))
+        #expect(AMIDecoderVerifier.firstMismatch(bytes, chunkings: [.byteByByte, .atEveryLineEnd]) == nil)
+    }
+
     @Test("Random binary garbage followed by an empty line never swallows the next message",
           arguments: 1...12 as ClosedRange<UInt64>)
     func randomGarbageThenValidMessage(seed: UInt64) {

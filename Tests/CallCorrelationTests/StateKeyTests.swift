@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import CallCorrelation
+
+/// ``StateKey`` (the key of the state dictionaries) and ``TrackedDictionary`` over it: equal keys
+/// hash equal at every seed, the dictionary behaves as a `[String: Value]`, and its encoded form
+/// is still the plain `[String: Value]` that older snapshots and rows hold.
+@Suite("State keys")
+struct StateKeyTests {
+    /// Ids of every length around the word size, as Asterisk sends them and as a replay rewrites them.
+    static let ids: [String] = ["", "1", "1796", "1796415", "17964152", "179641526", "1796415266.64",
+                                "r12-1796415266.64", "1796415266.64-1796415266.65", "Local/1001@ctx-0000;1", "caf\u{E9}"]
+
+    @Test("Keys with the same bytes are equal and hash equal; other keys are not equal")
+    func equalityAndHash() {
+        for (i, a) in Self.ids.enumerated() {
+            for (j, b) in Self.ids.enumerated() {
+                // A copy made from bytes is a different string object with the same contents.
+                let copy = String(decoding: Array(b.utf8), as: UTF8.self)
+                #expect((StateKey(a) == StateKey(copy)) == (i == j))
+                if i == j {
+                    for seed in [0, 1, -7, Int.max] {
+                        #expect(StateKey(a)._rawHashValue(seed: seed) == StateKey(copy)._rawHashValue(seed: seed))
+                    }
+                    #expect(StateKey(a).hashValue == StateKey(copy).hashValue)
+                }
+            }
+        }
+    }
+
+    @Test("Different ids of the same length get different digests")
+    func digestsSpread() {
+        let ids = (0..<2000).map { "r\($0 % 40)-1796415266.\($0)" }
+        let digests = Set(ids.map { StateKey.digest($0, seed: 0) })
+        #expect(digests.count == ids.count)
+        // The low bits (the bucket) spread too.
+        let buckets = Set(digests.map { $0 & 4095 })
+        #expect(buckets.count > 1000)
+    }
+
+    @Test("A tracked dictionary reads, writes, iterates and encodes like [String: Value]")
+    func trackedDictionary() throws {
+        var tracked = TrackedDictionary<Int>()
+        var plain: [String: Int] = [:]
+        for (index, id) in Self.ids.enumerated() {
+            tracked[id] = index
+            plain[id] = index
+        }
+        tracked["1"] = nil
+        plain["1"] = nil
+        tracked["1796", default: 0] += 10
+        plain["1796", default: 0] += 10
+        #expect(tracked.count == plain.count)
+        for (key, value) in plain { #expect(tracked[key] == value) }
+        #expect(Dictionary(uniqueKeysWithValues: tracked.map { ($0.key, $0.value) }) == plain)
+        #expect(tracked.keys.sorted() == plain.keys.sorted())
+        #expect(tracked.mapValues { $0 * 2 } == plain.mapValues { $0 * 2 })
+        tracked.removeAll { $0.value < 3 }
+        #expect(tracked.count == plain.filter { $0.value >= 3 }.count)
+
+        // The encoded form is the plain dictionary's, both ways.
+        let encoded = try JSONEncoder().encode(tracked)
+        #expect(try JSONDecoder().decode([String: Int].self, from: encoded) == tracked.mapValues { $0 })
+        let decoded = try JSONDecoder().decode(TrackedDictionary<Int>.self, from: JSONEncoder().encode(plain))
+        #expect(decoded.mapValues { $0 } == plain)
+    }
+}

@@ -1,5 +1,6 @@
 import CCurl
 import CShims
+import Glibc
 
 /// One configured libcurl easy handle plus the buffers it writes into.
 ///
@@ -14,7 +15,7 @@ public final class CurlTransfer {
     public var tag: Int = 0
 
     let handle: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let headerList = CurlHeaderList()
     private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The request body as libcurl reads it (`CURLOPT_POSTFIELDS`, not copied again by libcurl);
@@ -25,8 +26,6 @@ public final class CurlTransfer {
     fileprivate var responseHeaders: [CurlHeaderField] = []
     fileprivate var bodyTruncated = false
     fileprivate var maxResponseBytes: Int
-    /// `request.keptResponseHeaders` as bytes, for matching header lines without making strings.
-    fileprivate var keptHeaderNames: [[UInt8]]?
 
     public init(request: CurlRequest) throws(CurlError) {
         CurlGlobal.ensureInitialized()
@@ -38,13 +37,11 @@ public final class CurlTransfer {
         self.maxResponseBytes = max(0, request.maxResponseBytes)
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
         try configure()
     }
 
     deinit {
         curl_easy_cleanup(handle)
-        if let headerList { curl_slist_free_all(headerList) }
         if let resolveList { curl_slist_free_all(resolveList) }
         errorBuffer.deallocate()
         bodyBuffer?.deallocate()
@@ -59,9 +56,6 @@ public final class CurlTransfer {
     /// Either way the connection cache of the multi handle is untouched.
     public func reuse(for request: CurlRequest) throws(CurlError) {
         let sameEndpoint = Self.sameEndpoint(self.request, request)
-        if request.keptResponseHeaders != self.request.keptResponseHeaders {
-            keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
-        }
         self.request = request
         responseBody.removeAll(keepingCapacity: true)
         responseHeaders.removeAll(keepingCapacity: true)
@@ -88,6 +82,7 @@ public final class CurlTransfer {
         a.url == b.url && a.method == b.method && a.connectTimeoutMilliseconds == b.connectTimeoutMilliseconds
             && a.totalTimeoutMilliseconds == b.totalTimeoutMilliseconds && a.allowHTTP2 == b.allowHTTP2
             && a.verifyTLS == b.verifyTLS && a.resolveEntries == b.resolveEntries
+            && (a.keptResponseHeaders == nil) == (b.keptResponseHeaders == nil)
     }
 
     private func configure() throws(CurlError) {
@@ -124,8 +119,10 @@ public final class CurlTransfer {
         }
         set(cs_easy_setopt_writefn(handle, curlWriteBody))
         set(cs_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, me))
-        set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
-        set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
+        if request.keptResponseHeaders == nil {  // else read from libcurl's header store (`keptHeaders`)
+            set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
+            set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
+        }
         if code != CURLE_OK { throw makeError(code) }
     }
 
@@ -147,20 +144,11 @@ public final class CurlTransfer {
             set(cs_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, bodyBuffer))
             if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
         }
-        // The new list is complete and set before the old one is freed: the handle never points
-        // at freed memory, even when building the new one fails.
         // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
-        var list: UnsafeMutablePointer<curl_slist>?
-        for line in request.headerLines + ["Expect:"] {
-            guard let appended = curl_slist_append(list, line) else {
-                if let list { curl_slist_free_all(list) }
-                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
-            }
-            list = appended
+        guard headerList.update(request.headerLines, last: "Expect:") else {
+            throw CurlError(code: -1, kind: .other, message: "cannot copy the header lines (out of memory?)")
         }
-        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
-        if let headerList { curl_slist_free_all(headerList) }
-        headerList = list
+        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList.head))
     }
 
     /// Runs the transfer on the calling thread (blocking). The multi interface is for everything else.
@@ -184,6 +172,7 @@ public final class CurlTransfer {
         case CURL_HTTP_VERSION_1_0: httpVersion = 10
         default: httpVersion = 11
         }
+        if let kept = request.keptResponseHeaders { responseHeaders = keptHeaders(kept) }
         return .success(CurlResponse(status: status, headers: responseHeaders, body: responseBody,
                                      isBodyTruncated: bodyTruncated, totalMicroseconds: Int64(totalMicros),
                                      newConnections: connects, httpVersion: httpVersion))
@@ -234,13 +223,33 @@ public final class CurlTransfer {
         }
     }
 
+    /// The last value of each of `names` in the final response, from libcurl's own store of the
+    /// response headers (`curl_easy_header`, request -1: the last one, 1xx responses excluded).
+    ///
+    /// libcurl keeps every header line anyway; reading the one field the worker needs from there
+    /// once saves a header callback per line of every response (`appendHeaderLine`).
+    private func keptHeaders(_ names: [String]) -> [CurlHeaderField] {
+        var fields: [CurlHeaderField] = []
+        for name in names {
+            var header: UnsafeMutablePointer<curl_header>?
+            guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK,
+                  let amount = header?.pointee.amount
+            else { continue }
+            if amount > 1, curl_easy_header(handle, name, amount - 1, UInt32(CURLH_HEADER), -1, &header) != CURLHE_OK {
+                continue
+            }
+            guard let value = header?.pointee.value else { continue }
+            fields.append(CurlHeaderField(name: name.lowercased(), value: String(cString: value)))
+        }
+        return fields
+    }
+
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         // "HTTP/": a new response (after 100 Continue or an auth round): keep the last one's fields.
         if bytes.count >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2F {
             responseHeaders.removeAll()
             return
         }
-        if let keptHeaderNames, !keptHeaderNames.contains(where: { Self.isField($0, of: bytes) }) { return }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
         let line = String(decoding: bytes[..<end], as: UTF8.self)
@@ -248,17 +257,6 @@ public final class CurlTransfer {
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingSpaces()
         responseHeaders.append(CurlHeaderField(name: name, value: value))
-    }
-
-    /// Whether the header line is a field named `name` (lower-case bytes), compared without case.
-    private static func isField(_ name: [UInt8], of line: UnsafeRawBufferPointer) -> Bool {
-        guard line.count > name.count, line[name.count] == 0x3A else { return false }
-        for index in name.indices {
-            var byte = line[index]
-            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
-            if byte != name[index] { return false }
-        }
-        return true
     }
 }
 
@@ -287,4 +285,58 @@ private let curlWriteHeader: curl_write_callback = { pointer, size, count, userd
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
     transfer.appendHeaderLine(UnsafeRawBufferPointer(start: pointer, count: total))
     return total
+}
+
+/// The `CURLOPT_HTTPHEADER` list of one transfer, owned node by node so that a reused transfer
+/// only rewrites the lines that changed.
+///
+/// `curl_slist_append` allocates a node and a copy of the line for every line, and the list was
+/// rebuilt and freed for every attempt; from one delivery to the next only `webhook-id` (and once
+/// a second `webhook-timestamp`) changes. libcurl keeps no copy of the list: it reads it while a
+/// transfer runs, so between transfers (never during one) lines may be replaced in place. The nodes
+/// and lines are allocated here with `malloc`/`strdup` and freed here, never by `curl_slist_free_all`.
+final class CurlHeaderList {
+    private var nodes: [UnsafeMutablePointer<curl_slist>] = []
+
+    /// The first node, for `CURLOPT_HTTPHEADER`; nil for no lines.
+    var head: UnsafeMutablePointer<curl_slist>? { nodes.first }
+
+    deinit {
+        for node in nodes { Self.release(node) }
+    }
+
+    /// Makes the list hold `lines` and then `last`, reusing the nodes whose line is unchanged.
+    /// Returns false when a copy could not be allocated (the list is then still well formed).
+    func update(_ lines: [String], last: String) -> Bool {
+        let count = lines.count + 1
+        for index in 0..<count {
+            guard store(index < lines.count ? lines[index] : last, at: index) else { return false }
+        }
+        for index in 0..<count { nodes[index].pointee.next = index + 1 < count ? nodes[index + 1] : nil }
+        while nodes.count > count { Self.release(nodes.removeLast()) }
+        return true
+    }
+
+    /// Puts `line` in node `index` (appended when `index == nodes.count`) unless it is there already.
+    private func store(_ line: String, at index: Int) -> Bool {
+        if index < nodes.count {
+            let node = nodes[index]
+            if let data = node.pointee.data, line.withCString({ strcmp($0, data) == 0 }) { return true }
+            guard let copy = strdup(line) else { return false }
+            free(node.pointee.data)
+            node.pointee.data = copy
+            return true
+        }
+        guard let copy = strdup(line) else { return false }
+        let node = UnsafeMutablePointer<curl_slist>.allocate(capacity: 1)
+        node.initialize(to: curl_slist(data: copy, next: nil))
+        nodes.append(node)
+        if index > 0 { nodes[index - 1].pointee.next = node }
+        return true
+    }
+
+    private static func release(_ node: UnsafeMutablePointer<curl_slist>) {
+        free(node.pointee.data)
+        node.deallocate()
+    }
 }

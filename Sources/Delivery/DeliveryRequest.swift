@@ -50,10 +50,13 @@ public struct DeliveryRequest: Sendable {
     /// Validates one header line; the check every line sent goes through.
     static func line(_ name: String, _ value: String) throws(DeliveryRequestError) -> String {
         guard WebhookValidator.isHeaderToken(name) else { throw .invalidHeaderName(name) }
-        guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
-            throw .lineBreakInHeader(name)
-        }
+        guard !hasLineBreak(value) else { throw .lineBreakInHeader(name) }
         return "\(name): \(value)"
+    }
+
+    /// Whether a header value holds CR, LF or NUL (which would end the line or the header).
+    static func hasLineBreak(_ value: String) -> Bool {
+        value.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 
     /// The libcurl request with the given limits.
@@ -140,12 +143,14 @@ public struct DeliveryHeaderTemplate: Sendable {
                       authorization perAttempt: String? = nil) throws(DeliveryRequestError) -> [String] {
         var lines = try leading.get()
         lines.reserveCapacity(lines.count + 4 + ((try? fixed.get())?.count ?? 0))
-        lines.append(try DeliveryRequest.line("webhook-id", messageID))
-        lines.append("webhook-timestamp: \(timestamp)")
+        // The protocol headers' names are tokens by construction: only their values are checked.
+        guard !DeliveryRequest.hasLineBreak(messageID) else { throw .lineBreakInHeader("webhook-id") }
+        lines.append("webhook-id: " + messageID)
+        lines.append("webhook-timestamp: " + String(timestamp))
         if let signingKey {
             let signature = StandardWebhooksSignature.sign(key: try signingKey.get(), messageID: messageID,
                                                            timestamp: timestamp, body: body)
-            lines.append(try DeliveryRequest.line("webhook-signature", signature))
+            lines.append("webhook-signature: " + signature)  // `v1,` + base64: nothing to escape
         }
         switch authorization {
         case .none: break

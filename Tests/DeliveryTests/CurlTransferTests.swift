@@ -91,4 +91,34 @@ struct CurlTransferReuseTests {
         #expect(response.bodyText == "busy")
         #expect(first.requests.count == 1 && second.requests.map(\.body) == [[2]])
     }
+
+    @Test("Through the multi handle, kept response headers are those of the last response, read after it finished; header lines grow and shrink on reuse")
+    func keptHeadersThroughMulti() throws {
+        let receiver = try WebhookReceiver(script: [.status(429, headers: ["Retry-After": " 3 ", "X-Other": "1"]),
+                                                    .status(200), .status(200)])
+        let multi = CurlMulti()
+        var request = CurlRequest(url: receiver.url, headerLines: ["X-N: 1"], body: [1])
+        request.keptResponseHeaders = ["Retry-After"]
+        let transfer = try CurlTransfer(request: request)
+        var responses: [CurlResponse] = []
+        for round in 1...3 {
+            if round > 1 {
+                request.headerLines = round == 2 ? ["X-N: 2", "X-Extra: e"] : ["X-N: 3"]
+                try transfer.reuse(for: request)
+            }
+            #expect(multi.add(transfer) == nil)
+            var done: [CurlCompletion] = []
+            while done.isEmpty {
+                done = multi.performAndCollect()
+                if done.isEmpty { multi.poll(timeoutMilliseconds: 100) }
+            }
+            responses.append(try done[0].result.get())
+        }
+        #expect(responses.map(\.status) == [429, 200, 200])
+        #expect(responses[0].headers == [CurlHeaderField(name: "retry-after", value: "3")])
+        #expect(responses[1].headers.isEmpty)
+        #expect(receiver.requests.map { $0.header("x-n") } == ["1", "2", "3"])
+        #expect(receiver.requests.map { $0.header("x-extra") } == [nil, "e", nil])
+        #expect(receiver.requests.allSatisfy { $0.header("expect") == nil })
+    }
 }

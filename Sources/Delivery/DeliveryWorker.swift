@@ -48,8 +48,10 @@ final class DeliveryWorker: @unchecked Sendable {
     private let destinations: DestinationChecker
 
     private var scheduler = DeliveryScheduler()
-    /// Finished delivery transfers by URL, reused for the next attempt (see `CurlTransfer.reuse`).
-    private var idleTransfers: [String: [CurlTransfer]] = [:]
+    /// Finished delivery transfers by webhook id, reused for the next attempt (see
+    /// `CurlTransfer.reuse`, which reconfigures the handle when the webhook's URL changed). Keyed by
+    /// id rather than URL: hashing an integer instead of the URL string twice per attempt.
+    private var idleTransfers: [Int64: [CurlTransfer]] = [:]
     private var idleTransferCount = 0
     /// The only response header the worker reads (`Retry-After`).
     private static let keptResponseHeaders = ["retry-after"]
@@ -361,10 +363,10 @@ final class DeliveryWorker: @unchecked Sendable {
                                                           body: attempt.body, limits: configuration.limits)
             curlRequest.resolveEntries = attempt.resolveEntries
             curlRequest.keptResponseHeaders = Self.keptResponseHeaders
-            let transfer = try reusableTransfer(for: curlRequest)
+            let transfer = try reusableTransfer(for: curlRequest, webhookID: attempt.delivery.webhookID)
             transfer.tag = nextTag
             if let error = multi.add(transfer) {
-                recycle(transfer)
+                recycle(transfer, webhookID: attempt.delivery.webhookID)
                 throw error
             }
             jobs[nextTag] = .delivery(attempt)
@@ -377,10 +379,9 @@ final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
-    /// A finished transfer to the same URL made ready for `request`, else a new one.
-    private func reusableTransfer(for request: CurlRequest) throws(CurlError) -> CurlTransfer {
-        if let transfer = idleTransfers[request.url]?.popLast() {
-            idleTransferCount -= 1
+    /// A finished transfer of the same webhook made ready for `request`, else a new one.
+    private func reusableTransfer(for request: CurlRequest, webhookID: Int64) throws(CurlError) -> CurlTransfer {
+        if let transfer = takeIdleTransfer(webhookID: webhookID) {
             do {
                 try transfer.reuse(for: request)
                 return transfer
@@ -391,10 +392,27 @@ final class DeliveryWorker: @unchecked Sendable {
         return try CurlTransfer(request: request)
     }
 
-    /// Keeps a finished delivery transfer for the next attempt to the same URL (bounded).
-    private func recycle(_ transfer: CurlTransfer) {
-        guard idleTransferCount < max(64, configuration.maxInFlightPerWebhook) else { return }
-        idleTransfers[transfer.request.url, default: []].append(transfer)
+    /// An idle transfer last used for `webhookID`; else, once the idle pool is full (transfers of
+    /// a deleted or quiet webhook would otherwise hold it forever), one of another webhook.
+    private func takeIdleTransfer(webhookID: Int64) -> CurlTransfer? {
+        if let transfer = idleTransfers[webhookID]?.popLast() {
+            idleTransferCount -= 1
+            return transfer
+        }
+        guard idleTransferCount >= maxIdleTransfers,
+              let other = idleTransfers.first(where: { !$0.value.isEmpty })?.key,
+              let transfer = idleTransfers[other]?.popLast()
+        else { return nil }
+        idleTransferCount -= 1
+        return transfer
+    }
+
+    private var maxIdleTransfers: Int { max(64, configuration.maxInFlightPerWebhook) }
+
+    /// Keeps a finished delivery transfer for the next attempt to the same webhook (bounded).
+    private func recycle(_ transfer: CurlTransfer, webhookID: Int64) {
+        guard idleTransferCount < maxIdleTransfers else { return }
+        idleTransfers[webhookID, default: []].append(transfer)
         idleTransferCount += 1
     }
 
@@ -445,7 +463,7 @@ final class DeliveryWorker: @unchecked Sendable {
             tokenArrived(key, OAuth2Grant.token(from: completion.result, tokenURL: tokenURL, nowMilliseconds: now),
                          now: now)
         case .delivery(let attempt):
-            defer { recycle(completion.transfer) }
+            defer { recycle(completion.transfer, webhookID: attempt.delivery.webhookID) }
             switch completion.result {
             case .success(let response):
                 let latency = Int(response.totalMicroseconds / 1000)

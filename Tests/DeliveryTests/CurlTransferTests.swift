@@ -35,6 +35,16 @@ struct CurlTransferTests {
         #expect(newConnections == [1, 0, 0, 0, 0])
     }
 
+    @Test("A URL libcurl cannot parse fails the transfer as an invalid request, as when it was set as a string")
+    func malformedURL() throws {
+        let result = try CurlTransfer(request: CurlRequest(url: "http://exa mple.invalid:99999/")).perform()
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.kind == .invalidRequest)
+    }
+
     @Test("A refused connection is classified and described")
     func refusedConnection() throws {
         let result = try CurlTransfer(request: CurlRequest(url: "http://127.0.0.1:9/")).perform()

@@ -345,20 +345,39 @@ final class CurlHeaderList {
 
     /// Puts `line` in node `index` (appended when `index == nodes.count`) unless it is there already.
     private func store(_ line: String, at index: Int) -> Bool {
-        if index < nodes.count {
-            let node = nodes[index]
-            if let data = node.pointee.data, line.withCString({ strcmp($0, data) == 0 }) { return true }
-            guard let copy = strdup(line) else { return false }
-            free(node.pointee.data)
-            node.pointee.data = copy
+        var line = line
+        return line.withUTF8 { bytes in
+            if index < nodes.count {
+                let node = nodes[index]
+                if let data = node.pointee.data, Self.holds(data, bytes) { return true }
+                guard let copy = Self.copy(bytes) else { return false }
+                free(node.pointee.data)
+                node.pointee.data = copy
+                return true
+            }
+            guard let copy = Self.copy(bytes) else { return false }
+            let node = UnsafeMutablePointer<curl_slist>.allocate(capacity: 1)
+            node.initialize(to: curl_slist(data: copy, next: nil))
+            nodes.append(node)
+            if index > 0 { nodes[index - 1].pointee.next = node }
             return true
         }
-        guard let copy = strdup(line) else { return false }
-        let node = UnsafeMutablePointer<curl_slist>.allocate(capacity: 1)
-        node.initialize(to: curl_slist(data: copy, next: nil))
-        nodes.append(node)
-        if index > 0 { nodes[index - 1].pointee.next = node }
-        return true
+    }
+
+    /// Whether the C string `data` is exactly `bytes` (compared in place: `withCString` copies a
+    /// small string to the heap first).
+    private static func holds(_ data: UnsafeMutablePointer<CChar>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return data[0] == 0 }
+        return strnlen(data, bytes.count + 1) == bytes.count && memcmp(data, base, bytes.count) == 0
+    }
+
+    /// A `malloc`ed, NUL-terminated copy of `bytes` (a header line never holds NUL: the callers
+    /// validate values).
+    private static func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar>? {
+        guard let copy = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+        if let base = bytes.baseAddress { memcpy(copy, base, bytes.count) }
+        copy[bytes.count] = 0
+        return copy
     }
 
     private static func release(_ node: UnsafeMutablePointer<curl_slist>) {

@@ -28,6 +28,9 @@ public final class CurlTransfer {
     fileprivate var responseHeaders: [CurlHeaderField] = []
     fileprivate var bodyTruncated = false
     fileprivate var maxResponseBytes: Int
+    /// `request.keptResponseHeaders` as C strings for `curl_easy_header` (a Swift string passed
+    /// as a C string is copied to the heap when it is short, on every call).
+    private var keptHeaderNames: [(name: String, cName: ContiguousArray<CChar>)] = []
 
     public init(request: CurlRequest) throws(CurlError) {
         CurlGlobal.ensureInitialized()
@@ -39,6 +42,7 @@ public final class CurlTransfer {
         self.maxResponseBytes = max(0, request.maxResponseBytes)
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        keptHeaderNames = Self.cNames(request.keptResponseHeaders)
         try configure()
     }
 
@@ -59,6 +63,9 @@ public final class CurlTransfer {
     /// Either way the connection cache of the multi handle is untouched.
     public func reuse(for request: CurlRequest) throws(CurlError) {
         let sameEndpoint = Self.sameEndpoint(self.request, request)
+        if request.keptResponseHeaders != self.request.keptResponseHeaders {
+            keptHeaderNames = Self.cNames(request.keptResponseHeaders)
+        }
         self.request = request
         responseBody.removeAll(keepingCapacity: true)
         responseHeaders.removeAll(keepingCapacity: true)
@@ -198,7 +205,7 @@ public final class CurlTransfer {
         case CURL_HTTP_VERSION_1_0: httpVersion = 10
         default: httpVersion = 11
         }
-        if let kept = request.keptResponseHeaders { responseHeaders = keptHeaders(kept) }
+        if request.keptResponseHeaders != nil { responseHeaders = keptHeaders() }
         return .success(CurlResponse(status: status, headers: responseHeaders, body: responseBody,
                                      isBodyTruncated: bodyTruncated, totalMicroseconds: Int64(totalMicros),
                                      newConnections: connects, httpVersion: httpVersion))
@@ -254,20 +261,27 @@ public final class CurlTransfer {
     ///
     /// libcurl keeps every header line anyway; reading the one field the worker needs from there
     /// once saves a header callback per line of every response (`appendHeaderLine`).
-    private func keptHeaders(_ names: [String]) -> [CurlHeaderField] {
+    private func keptHeaders() -> [CurlHeaderField] {
         var fields: [CurlHeaderField] = []
-        for name in names {
-            var header: UnsafeMutablePointer<curl_header>?
-            guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK,
-                  let amount = header?.pointee.amount
-            else { continue }
-            if amount > 1, curl_easy_header(handle, name, amount - 1, UInt32(CURLH_HEADER), -1, &header) != CURLHE_OK {
-                continue
+        for (name, cName) in keptHeaderNames {
+            let value: String? = cName.withUnsafeBufferPointer { cName in
+                var header: UnsafeMutablePointer<curl_header>?
+                let origin = UInt32(CURLH_HEADER)
+                guard curl_easy_header(handle, cName.baseAddress, 0, origin, -1, &header) == CURLHE_OK,
+                      let amount = header?.pointee.amount
+                else { return nil }
+                if amount > 1, curl_easy_header(handle, cName.baseAddress, amount - 1, origin, -1, &header) != CURLHE_OK {
+                    return nil
+                }
+                return header?.pointee.value.map { String(cString: $0) }
             }
-            guard let value = header?.pointee.value else { continue }
-            fields.append(CurlHeaderField(name: name.lowercased(), value: String(cString: value)))
+            if let value { fields.append(CurlHeaderField(name: name, value: value)) }
         }
         return fields
+    }
+
+    private static func cNames(_ names: [String]?) -> [(name: String, cName: ContiguousArray<CChar>)] {
+        (names ?? []).map { ($0.lowercased(), $0.utf8CString) }
     }
 
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {

@@ -50,8 +50,10 @@ final class DeliveryWorker: @unchecked Sendable {
     private var scheduler = DeliveryScheduler()
     /// Finished delivery transfers by webhook id, reused for the next attempt (see
     /// `CurlTransfer.reuse`, which reconfigures the handle when the webhook's URL changed). Keyed by
-    /// id rather than URL: hashing an integer instead of the URL string twice per attempt.
-    private var idleTransfers: [Int64: [CurlTransfer]] = [:]
+    /// id rather than URL: hashing an integer instead of the URL string twice per attempt. A pool is
+    /// a class so that taking and returning a transfer reads the dictionary instead of mutating it
+    /// in place (the dictionary's in-place accessor allocated on every call).
+    private var idleTransfers: [Int64: TransferPool] = [:]
     private var idleTransferCount = 0
     /// The only response header the worker reads (`Retry-After`).
     private static let keptResponseHeaders = ["retry-after"]
@@ -395,13 +397,12 @@ final class DeliveryWorker: @unchecked Sendable {
     /// An idle transfer last used for `webhookID`; else, once the idle pool is full (transfers of
     /// a deleted or quiet webhook would otherwise hold it forever), one of another webhook.
     private func takeIdleTransfer(webhookID: Int64) -> CurlTransfer? {
-        if let transfer = idleTransfers[webhookID]?.popLast() {
+        if let transfer = idleTransfers[webhookID]?.transfers.popLast() {
             idleTransferCount -= 1
             return transfer
         }
         guard idleTransferCount >= maxIdleTransfers,
-              let other = idleTransfers.first(where: { !$0.value.isEmpty })?.key,
-              let transfer = idleTransfers[other]?.popLast()
+              let transfer = idleTransfers.values.first(where: { !$0.transfers.isEmpty })?.transfers.popLast()
         else { return nil }
         idleTransferCount -= 1
         return transfer
@@ -412,8 +413,18 @@ final class DeliveryWorker: @unchecked Sendable {
     /// Keeps a finished delivery transfer for the next attempt to the same webhook (bounded).
     private func recycle(_ transfer: CurlTransfer, webhookID: Int64) {
         guard idleTransferCount < maxIdleTransfers else { return }
-        idleTransfers[webhookID, default: []].append(transfer)
+        if let pool = idleTransfers[webhookID] {
+            pool.transfers.append(transfer)
+        } else {
+            idleTransfers[webhookID] = TransferPool(transfer)
+        }
         idleTransferCount += 1
+    }
+
+    /// Idle transfers of one webhook.
+    private final class TransferPool {
+        var transfers: [CurlTransfer]
+        init(_ transfer: CurlTransfer) { transfers = [transfer] }
     }
 
     private func requestToken(_ key: OAuth2TokenKey, auth: WebhookAuth, now: Int64) {

@@ -16,6 +16,9 @@ public struct CurlCompletion {
 public final class CurlMulti {
     private let handle: UnsafeMutableRawPointer
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Reused for the result of `performAndCollect`: its storage is kept from turn to turn once
+    /// the caller has let go of the previous result, instead of grown anew each turn.
+    private var completed: [CurlCompletion] = []
     /// Thread-safe wake-up for `poll`.
     public let waker: CurlWaker
 
@@ -54,16 +57,16 @@ public final class CurlMulti {
     public func performAndCollect() -> [CurlCompletion] {
         var running: Int32 = 0
         _ = curl_multi_perform(handle, &running)
-        var completions: [CurlCompletion] = []
+        completed.removeAll(keepingCapacity: true)
         var left: Int32 = 0
         while let message = curl_multi_info_read(handle, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
             curl_multi_remove_handle(handle, easy)
             guard let transfer = transfers.removeValue(forKey: easy) else { continue }
-            completions.append(CurlCompletion(transfer: transfer, result: transfer.finish(code)))
+            completed.append(CurlCompletion(transfer: transfer, result: transfer.finish(code)))
         }
-        return completions
+        return completed
     }
 
     /// Waits until a socket is ready, `waker.wake()` is called, or the timeout passes.

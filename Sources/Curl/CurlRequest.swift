@@ -20,9 +20,10 @@ public struct CurlRequest: Sendable {
     /// `CURLOPT_RESOLVE` entries (`host:port:address[,address…]`) pinning host names to addresses
     /// already checked by the caller (the destination policy); empty = ordinary DNS.
     public var resolveEntries: [String] = []
-    /// Response header fields to keep (lower-case names); nil keeps every field. The delivery worker
+    /// Response header fields to keep (names, any case); nil keeps every field. The delivery worker
     /// needs only `retry-after`, and turning each header line of every response into strings cost
-    /// more than the rest of reading the response.
+    /// more than the rest of reading the response: when set, the last value of each named field
+    /// is read once from libcurl's header store after the transfer (no header callback at all).
     public var keptResponseHeaders: [String]?
 
     public init(method: String = "POST", url: String, headerLines: [String] = [], body: [UInt8] = [],
@@ -43,8 +44,9 @@ public struct CurlRequest: Sendable {
 /// What came back: status, headers (names lower-cased), the first `maxResponseBytes` of the body.
 public struct CurlResponse: Sendable, Hashable {
     public var status: Int
-    /// Response header fields of the final response, names lower-cased, in arrival order (only
-    /// those of `CurlRequest.keptResponseHeaders` when it is set).
+    /// Response header fields of the final response, names lower-cased, in arrival order; when
+    /// `CurlRequest.keptResponseHeaders` is set, only the last value of each of those fields, in
+    /// the order of that list.
     public var headers: [CurlHeaderField]
     public var body: [UInt8]
     /// True when the body was longer than `maxResponseBytes` and was cut.

@@ -1,5 +1,6 @@
 import CCurl
 import CShims
+import Glibc
 
 /// One configured libcurl easy handle plus the buffers it writes into.
 ///
@@ -14,8 +15,10 @@ public final class CurlTransfer {
     public var tag: Int = 0
 
     let handle: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let headerList = CurlHeaderList()
     private var resolveList: UnsafeMutablePointer<curl_slist>?
+    /// `request.url` parsed once per configuration, set as `CURLOPT_CURLU` (see `setURL`).
+    private var parsedURL: OpaquePointer?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// The request body as libcurl reads it (`CURLOPT_POSTFIELDS`, not copied again by libcurl);
     /// kept across `reuse` and grown when needed.
@@ -25,8 +28,9 @@ public final class CurlTransfer {
     fileprivate var responseHeaders: [CurlHeaderField] = []
     fileprivate var bodyTruncated = false
     fileprivate var maxResponseBytes: Int
-    /// `request.keptResponseHeaders` as bytes, for matching header lines without making strings.
-    fileprivate var keptHeaderNames: [[UInt8]]?
+    /// `request.keptResponseHeaders` as C strings for `curl_easy_header` (a Swift string passed
+    /// as a C string is copied to the heap when it is short, on every call).
+    private var keptHeaderNames: [(name: String, cName: ContiguousArray<CChar>)] = []
 
     public init(request: CurlRequest) throws(CurlError) {
         CurlGlobal.ensureInitialized()
@@ -38,13 +42,13 @@ public final class CurlTransfer {
         self.maxResponseBytes = max(0, request.maxResponseBytes)
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
+        keptHeaderNames = Self.cNames(request.keptResponseHeaders)
         try configure()
     }
 
     deinit {
         curl_easy_cleanup(handle)
-        if let headerList { curl_slist_free_all(headerList) }
+        if let parsedURL { curl_url_cleanup(parsedURL) }
         if let resolveList { curl_slist_free_all(resolveList) }
         errorBuffer.deallocate()
         bodyBuffer?.deallocate()
@@ -60,7 +64,7 @@ public final class CurlTransfer {
     public func reuse(for request: CurlRequest) throws(CurlError) {
         let sameEndpoint = Self.sameEndpoint(self.request, request)
         if request.keptResponseHeaders != self.request.keptResponseHeaders {
-            keptHeaderNames = request.keptResponseHeaders.map { $0.map { Array($0.lowercased().utf8) } }
+            keptHeaderNames = Self.cNames(request.keptResponseHeaders)
         }
         self.request = request
         responseBody.removeAll(keepingCapacity: true)
@@ -79,6 +83,10 @@ public final class CurlTransfer {
                 curl_slist_free_all(resolveList)
                 self.resolveList = nil
             }
+            if let parsedURL {
+                curl_url_cleanup(parsedURL)
+                self.parsedURL = nil
+            }
             try configure()
         }
     }
@@ -88,6 +96,7 @@ public final class CurlTransfer {
         a.url == b.url && a.method == b.method && a.connectTimeoutMilliseconds == b.connectTimeoutMilliseconds
             && a.totalTimeoutMilliseconds == b.totalTimeoutMilliseconds && a.allowHTTP2 == b.allowHTTP2
             && a.verifyTLS == b.verifyTLS && a.resolveEntries == b.resolveEntries
+            && (a.keptResponseHeaders == nil) == (b.keptResponseHeaders == nil)
     }
 
     private func configure() throws(CurlError) {
@@ -95,7 +104,7 @@ public final class CurlTransfer {
         var code = CURLE_OK
         func set(_ result: CURLcode) { if code == CURLE_OK { code = result } }
         set(cs_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
-        set(cs_easy_setopt_str(handle, CURLOPT_URL, request.url))
+        set(setURL())
         set(cs_easy_setopt_str(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(cs_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
         set(cs_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
@@ -124,9 +133,30 @@ public final class CurlTransfer {
         }
         set(cs_easy_setopt_writefn(handle, curlWriteBody))
         set(cs_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, me))
-        set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
-        set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
+        if request.keptResponseHeaders == nil {  // else read from libcurl's header store (`keptHeaders`)
+            set(cs_easy_setopt_headerfn(handle, curlWriteHeader))
+            set(cs_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, me))
+        }
         if code != CURLE_OK { throw makeError(code) }
+    }
+
+    /// The URL as a handle libcurl parsed once (`CURLOPT_CURLU`) instead of `CURLOPT_URL`.
+    ///
+    /// With `CURLOPT_URL` libcurl parses the URL string again at the start of every transfer
+    /// (`curl_url_set`, ~5 % of the delivery worker's instructions); with a parsed handle it copies
+    /// the handle instead. The parse uses the flags libcurl applies to `CURLOPT_URL`
+    /// (`CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME`); a URL that does not parse is set as a
+    /// string, so libcurl reports it exactly as before.
+    private func setURL() -> CURLcode {
+        if let url = curl_url() {
+            let flags = UInt32(CURLU_GUESS_SCHEME) | UInt32(CURLU_NON_SUPPORT_SCHEME)
+            if curl_url_set(url, CURLUPART_URL, request.url, flags) == CURLUE_OK {
+                parsedURL = url
+                return cs_easy_setopt_ptr(handle, CURLOPT_CURLU, UnsafeMutableRawPointer(url))
+            }
+            curl_url_cleanup(url)
+        }
+        return cs_easy_setopt_str(handle, CURLOPT_URL, request.url)
     }
 
     /// The options that change from one request to the next: the body and the header list.
@@ -147,20 +177,11 @@ public final class CurlTransfer {
             set(cs_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, bodyBuffer))
             if request.method != "POST" { set(cs_easy_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
         }
-        // The new list is complete and set before the old one is freed: the handle never points
-        // at freed memory, even when building the new one fails.
         // "Expect:" removes curl's `Expect: 100-continue` (one round trip saved per large body).
-        var list: UnsafeMutablePointer<curl_slist>?
-        for line in request.headerLines + ["Expect:"] {
-            guard let appended = curl_slist_append(list, line) else {
-                if let list { curl_slist_free_all(list) }
-                throw CurlError(code: -1, kind: .other, message: "curl_slist_append failed (out of memory?)")
-            }
-            list = appended
+        guard headerList.update(request.headerLines, last: "Expect:") else {
+            throw CurlError(code: -1, kind: .other, message: "cannot copy the header lines (out of memory?)")
         }
-        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
-        if let headerList { curl_slist_free_all(headerList) }
-        headerList = list
+        set(cs_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList.head))
     }
 
     /// Runs the transfer on the calling thread (blocking). The multi interface is for everything else.
@@ -184,6 +205,7 @@ public final class CurlTransfer {
         case CURL_HTTP_VERSION_1_0: httpVersion = 10
         default: httpVersion = 11
         }
+        if request.keptResponseHeaders != nil { responseHeaders = keptHeaders() }
         return .success(CurlResponse(status: status, headers: responseHeaders, body: responseBody,
                                      isBodyTruncated: bodyTruncated, totalMicroseconds: Int64(totalMicros),
                                      newConnections: connects, httpVersion: httpVersion))
@@ -234,13 +256,40 @@ public final class CurlTransfer {
         }
     }
 
+    /// The last value of each of `names` in the final response, from libcurl's own store of the
+    /// response headers (`curl_easy_header`, request -1: the last one, 1xx responses excluded).
+    ///
+    /// libcurl keeps every header line anyway; reading the one field the worker needs from there
+    /// once saves a header callback per line of every response (`appendHeaderLine`).
+    private func keptHeaders() -> [CurlHeaderField] {
+        var fields: [CurlHeaderField] = []
+        for (name, cName) in keptHeaderNames {
+            let value: String? = cName.withUnsafeBufferPointer { cName in
+                var header: UnsafeMutablePointer<curl_header>?
+                let origin = UInt32(CURLH_HEADER)
+                guard curl_easy_header(handle, cName.baseAddress, 0, origin, -1, &header) == CURLHE_OK,
+                      let amount = header?.pointee.amount
+                else { return nil }
+                if amount > 1, curl_easy_header(handle, cName.baseAddress, amount - 1, origin, -1, &header) != CURLHE_OK {
+                    return nil
+                }
+                return header?.pointee.value.map { String(cString: $0) }
+            }
+            if let value { fields.append(CurlHeaderField(name: name, value: value)) }
+        }
+        return fields
+    }
+
+    private static func cNames(_ names: [String]?) -> [(name: String, cName: ContiguousArray<CChar>)] {
+        (names ?? []).map { ($0.lowercased(), $0.utf8CString) }
+    }
+
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         // "HTTP/": a new response (after 100 Continue or an auth round): keep the last one's fields.
         if bytes.count >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2F {
             responseHeaders.removeAll()
             return
         }
-        if let keptHeaderNames, !keptHeaderNames.contains(where: { Self.isField($0, of: bytes) }) { return }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
         let line = String(decoding: bytes[..<end], as: UTF8.self)
@@ -248,17 +297,6 @@ public final class CurlTransfer {
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingSpaces()
         responseHeaders.append(CurlHeaderField(name: name, value: value))
-    }
-
-    /// Whether the header line is a field named `name` (lower-case bytes), compared without case.
-    private static func isField(_ name: [UInt8], of line: UnsafeRawBufferPointer) -> Bool {
-        guard line.count > name.count, line[name.count] == 0x3A else { return false }
-        for index in name.indices {
-            var byte = line[index]
-            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
-            if byte != name[index] { return false }
-        }
-        return true
     }
 }
 
@@ -287,4 +325,77 @@ private let curlWriteHeader: curl_write_callback = { pointer, size, count, userd
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
     transfer.appendHeaderLine(UnsafeRawBufferPointer(start: pointer, count: total))
     return total
+}
+
+/// The `CURLOPT_HTTPHEADER` list of one transfer, owned node by node so that a reused transfer
+/// only rewrites the lines that changed.
+///
+/// `curl_slist_append` allocates a node and a copy of the line for every line, and the list was
+/// rebuilt and freed for every attempt; from one delivery to the next only `webhook-id` (and once
+/// a second `webhook-timestamp`) changes. libcurl keeps no copy of the list: it reads it while a
+/// transfer runs, so between transfers (never during one) lines may be replaced in place. The nodes
+/// and lines are allocated here with `malloc`/`strdup` and freed here, never by `curl_slist_free_all`.
+final class CurlHeaderList {
+    private var nodes: [UnsafeMutablePointer<curl_slist>] = []
+
+    /// The first node, for `CURLOPT_HTTPHEADER`; nil for no lines.
+    var head: UnsafeMutablePointer<curl_slist>? { nodes.first }
+
+    deinit {
+        for node in nodes { Self.release(node) }
+    }
+
+    /// Makes the list hold `lines` and then `last`, reusing the nodes whose line is unchanged.
+    /// Returns false when a copy could not be allocated (the list is then still well formed).
+    func update(_ lines: [String], last: String) -> Bool {
+        let count = lines.count + 1
+        for index in 0..<count {
+            guard store(index < lines.count ? lines[index] : last, at: index) else { return false }
+        }
+        for index in 0..<count { nodes[index].pointee.next = index + 1 < count ? nodes[index + 1] : nil }
+        while nodes.count > count { Self.release(nodes.removeLast()) }
+        return true
+    }
+
+    /// Puts `line` in node `index` (appended when `index == nodes.count`) unless it is there already.
+    private func store(_ line: String, at index: Int) -> Bool {
+        var line = line
+        return line.withUTF8 { bytes in
+            if index < nodes.count {
+                let node = nodes[index]
+                if let data = node.pointee.data, Self.holds(data, bytes) { return true }
+                guard let copy = Self.copy(bytes) else { return false }
+                free(node.pointee.data)
+                node.pointee.data = copy
+                return true
+            }
+            guard let copy = Self.copy(bytes) else { return false }
+            let node = UnsafeMutablePointer<curl_slist>.allocate(capacity: 1)
+            node.initialize(to: curl_slist(data: copy, next: nil))
+            nodes.append(node)
+            if index > 0 { nodes[index - 1].pointee.next = node }
+            return true
+        }
+    }
+
+    /// Whether the C string `data` is exactly `bytes` (compared in place: `withCString` copies a
+    /// small string to the heap first).
+    private static func holds(_ data: UnsafeMutablePointer<CChar>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return data[0] == 0 }
+        return strnlen(data, bytes.count + 1) == bytes.count && memcmp(data, base, bytes.count) == 0
+    }
+
+    /// A `malloc`ed, NUL-terminated copy of `bytes` (a header line never holds NUL: the callers
+    /// validate values).
+    private static func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar>? {
+        guard let copy = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
+        if let base = bytes.baseAddress { memcpy(copy, base, bytes.count) }
+        copy[bytes.count] = 0
+        return copy
+    }
+
+    private static func release(_ node: UnsafeMutablePointer<curl_slist>) {
+        free(node.pointee.data)
+        node.deallocate()
+    }
 }

@@ -20,7 +20,12 @@ import Storage
 ///
 /// ## Invariants
 /// - A lane's in-flight delivery is always `entries[0]`; new entries never go before it.
-/// - Every delivery id is in `laneOf` exactly while it is in some lane.
+/// - Every delivery id is in `laneOf` exactly while it is in some lane, and maps to that lane.
+/// - A lane is in `lanes` (under its key) exactly while it has entries.
+///
+/// Lanes are found by key (a `String` call id to hash) only when a delivery is added; the ready
+/// queues, the timer heap and `laneOf` refer to the lane itself, so an attempt's way through
+/// `takeDue`, `endAttempt` and `complete` hashes no string.
 /// - Per webhook at most `maxPerWebhook` attempts hold a slot.
 ///
 /// No clock, no I/O: times are passed in (Unix milliseconds); confined to the worker thread.
@@ -31,8 +36,10 @@ struct DeliveryScheduler {
         var orderKey: String
     }
 
-    /// A class, so updating a lane in the dictionary never copies its entries (copy-on-write).
+    /// A class, so updating a lane in the dictionary never copies its entries (copy-on-write), and
+    /// the queues can hold the lane itself.
     final class Lane {
+        let key: LaneKey
         var entries: [OutboxDelivery] = []
         /// The head was taken; the lane waits for its verdict (`complete`) or `release`.
         var headInFlight = false
@@ -41,6 +48,10 @@ struct DeliveryScheduler {
         var isReady = false
         /// The due time of the timer entry that is current for this lane.
         var timerDue: Int64?
+        /// Removed from `lanes` (emptied); queue entries still pointing at it are stale.
+        var isRetired = false
+
+        init(key: LaneKey) { self.key = key }
     }
 
     enum Verdict {
@@ -51,9 +62,9 @@ struct DeliveryScheduler {
     }
 
     private(set) var lanes: [LaneKey: Lane] = [:]
-    private var laneOf: [Int64: LaneKey] = [:]
+    private var laneOf: [Int64: Lane] = [:]
     private var timers = MinHeap<TimerEntry>()
-    private var ready: [Int64: FIFO<LaneKey>] = [:]
+    private var ready: [Int64: FIFO<Lane>] = [:]
     /// Attempts holding a slot, per webhook and in all.
     private(set) var inFlightByWebhook: [Int64: Int] = [:]
     private(set) var inFlightCount = 0
@@ -74,14 +85,12 @@ struct DeliveryScheduler {
     /// `delivery.nextAttemptAt` (a redelivery). Returns false when it was in flight (nothing changes).
     @discardableResult
     mutating func add(_ delivery: OutboxDelivery, now: Int64) -> Bool {
-        if let key = laneOf[delivery.id] {
-            guard let lane = lanes[key], let index = lane.entries.firstIndex(where: { $0.id == delivery.id }) else {
-                return false
-            }
+        if let lane = laneOf[delivery.id] {
+            guard let index = lane.entries.firstIndex(where: { $0.id == delivery.id }) else { return false }
             if index == 0 && lane.headInFlight { return false }
             lane.entries[index].nextAttemptAt = delivery.nextAttemptAt
             lane.entries[index].isManual = delivery.isManual
-            schedule(key, now: now)
+            schedule(lane, now: now)
             return true
         }
         let key = Self.laneKey(of: delivery)
@@ -89,7 +98,7 @@ struct DeliveryScheduler {
         if let existing = lanes[key] {
             lane = existing
         } else {
-            lane = Lane()
+            lane = Lane(key: key)
             lanes[key] = lane
         }
         let firstMovable = lane.headInFlight ? 1 : 0
@@ -100,9 +109,9 @@ struct DeliveryScheduler {
             index -= 1
         }
         lane.entries.insert(delivery, at: index)
-        laneOf[delivery.id] = key
+        laneOf[delivery.id] = lane
         if delivery.attempts > 0 { retryingCount += 1 }
-        if index == 0 { schedule(key, now: now) }
+        if index == 0 { schedule(lane, now: now) }
         return true
     }
 
@@ -115,13 +124,13 @@ struct DeliveryScheduler {
             guard canSend(webhookID) else { continue }
             guard var queue = ready[webhookID] else { continue }
             while inFlightCount < maxTotal, inFlightByWebhook[webhookID, default: 0] < maxPerWebhook,
-                  let key = queue.pop()
+                  let lane = queue.pop()
             {
-                guard let lane = lanes[key] else { continue }
+                guard !lane.isRetired else { continue }
                 lane.isReady = false
                 guard !lane.headInFlight, let head = lane.entries.first else { continue }
                 guard head.nextAttemptAt <= now else {
-                    schedule(key, now: now)
+                    schedule(lane, now: now)
                     continue
                 }
                 lane.headInFlight = true
@@ -138,15 +147,20 @@ struct DeliveryScheduler {
     /// The HTTP attempt of the in-flight head `id` is over: its slot is free for another lane, while
     /// this lane stays blocked until `complete` (the verdict is stored) or `release`.
     mutating func endAttempt(_ id: Int64) {
-        guard let key = laneOf[id], let lane = lanes[key], lane.holdsSlot, lane.entries.first?.id == id else { return }
+        guard let lane = laneOf[id] else { return }
+        endAttempt(id, in: lane)
+    }
+
+    private mutating func endAttempt(_ id: Int64, in lane: Lane) {
+        guard lane.holdsSlot, lane.entries.first?.id == id else { return }
         lane.holdsSlot = false
-        endFlight(key.webhookID)
+        endFlight(lane.key.webhookID)
     }
 
     /// The verdict of the in-flight head `id` is stored: the lane moves on.
     mutating func complete(_ id: Int64, _ verdict: Verdict, now: Int64) {
-        guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
-        endAttempt(id)
+        guard let lane = laneOf[id], lane.headInFlight, lane.entries.first?.id == id else { return }
+        endAttempt(id, in: lane)
         lane.headInFlight = false
         let head = lane.entries[0]
         switch verdict {
@@ -161,18 +175,19 @@ struct DeliveryScheduler {
             lane.entries[0].isManual = false
         }
         if lane.entries.isEmpty {
-            lanes[key] = nil
+            lanes[lane.key] = nil
+            lane.isRetired = true
         } else {
-            schedule(key, now: now)
+            schedule(lane, now: now)
         }
     }
 
     /// The in-flight head `id` was abandoned without a verdict (shutdown): it stays first, unchanged.
     mutating func release(_ id: Int64, now: Int64) {
-        guard let key = laneOf[id], let lane = lanes[key], lane.headInFlight, lane.entries.first?.id == id else { return }
-        endAttempt(id)
+        guard let lane = laneOf[id], lane.headInFlight, lane.entries.first?.id == id else { return }
+        endAttempt(id, in: lane)
         lane.headInFlight = false
-        schedule(key, now: now)
+        schedule(lane, now: now)
     }
 
     /// Whether an attempt for `webhookID` could take a slot now.
@@ -187,9 +202,9 @@ struct DeliveryScheduler {
 
     private struct TimerEntry: Comparable {
         var due: Int64
-        var key: LaneKey
+        var lane: Lane
         static func < (lhs: TimerEntry, rhs: TimerEntry) -> Bool { lhs.due < rhs.due }
-        static func == (lhs: TimerEntry, rhs: TimerEntry) -> Bool { lhs.due == rhs.due && lhs.key == rhs.key }
+        static func == (lhs: TimerEntry, rhs: TimerEntry) -> Bool { lhs.due == rhs.due && lhs.lane === rhs.lane }
     }
 
     private mutating func endFlight(_ webhookID: Int64) {
@@ -199,24 +214,25 @@ struct DeliveryScheduler {
     }
 
     /// Puts a lane's head where it belongs: the ready queue when due, the timer heap otherwise.
-    private mutating func schedule(_ key: LaneKey, now: Int64) {
-        guard let lane = lanes[key], !lane.headInFlight, !lane.isReady, let head = lane.entries.first else { return }
+    private mutating func schedule(_ lane: Lane, now: Int64) {
+        guard !lane.isRetired, !lane.headInFlight, !lane.isReady, let head = lane.entries.first else { return }
         if head.nextAttemptAt <= now {
             lane.isReady = true
             lane.timerDue = nil
-            ready[key.webhookID, default: FIFO()].push(key)
+            ready[lane.key.webhookID, default: FIFO()].push(lane)
         } else if lane.timerDue != head.nextAttemptAt {
             lane.timerDue = head.nextAttemptAt
-            timers.push(TimerEntry(due: head.nextAttemptAt, key: key))
+            timers.push(TimerEntry(due: head.nextAttemptAt, lane: lane))
         }
     }
 
     private mutating func promoteTimers(now: Int64) {
         while let top = timers.peek, top.due <= now {
             _ = timers.pop()
-            guard let lane = lanes[top.key], lane.timerDue == top.due else { continue }  // stale entry
+            let lane = top.lane
+            guard !lane.isRetired, lane.timerDue == top.due else { continue }  // stale entry
             lane.timerDue = nil
-            schedule(top.key, now: now)
+            schedule(lane, now: now)
         }
     }
 }

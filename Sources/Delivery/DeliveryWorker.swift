@@ -48,8 +48,12 @@ final class DeliveryWorker: @unchecked Sendable {
     private let destinations: DestinationChecker
 
     private var scheduler = DeliveryScheduler()
-    /// Finished delivery transfers by URL, reused for the next attempt (see `CurlTransfer.reuse`).
-    private var idleTransfers: [String: [CurlTransfer]] = [:]
+    /// Finished delivery transfers by webhook id, reused for the next attempt (see
+    /// `CurlTransfer.reuse`, which reconfigures the handle when the webhook's URL changed). Keyed by
+    /// id rather than URL: hashing an integer instead of the URL string twice per attempt. A pool is
+    /// a class so that taking and returning a transfer reads the dictionary instead of mutating it
+    /// in place (the dictionary's in-place accessor allocated on every call).
+    private var idleTransfers: [Int64: TransferPool] = [:]
     private var idleTransferCount = 0
     /// The only response header the worker reads (`Retry-After`).
     private static let keptResponseHeaders = ["retry-after"]
@@ -58,7 +62,8 @@ final class DeliveryWorker: @unchecked Sendable {
     private var nextTag = 1
     private var tokenWaiters: [OAuth2TokenKey: [Attempt]] = [:]
     private var tokenRequestsInFlight: Set<OAuth2TokenKey> = []
-    private var webhooksByID: [Int64: Webhook] = [:]
+    /// Active webhooks with what their attempts share, rebuilt only for a changed webhook.
+    private var webhooksByID: [Int64: PreparedWebhook] = [:]
     /// Disabled here (410, failing too long) until the webhook set shows them inactive.
     private var suspended: Set<Int64> = []
     private var failingSince: [Int64: Int64] = [:]
@@ -86,7 +91,7 @@ final class DeliveryWorker: @unchecked Sendable {
     /// One delivery while it is being attempted.
     private final class Attempt {
         var delivery: OutboxDelivery
-        let webhook: Webhook
+        let prepared: PreparedWebhook
         let body: [UInt8]
         var startedAt: Int64 = 0
         var tokenKey: OAuth2TokenKey?
@@ -96,9 +101,12 @@ final class DeliveryWorker: @unchecked Sendable {
         /// `CURLOPT_RESOLVE` pins from the destination check (empty when the policy is off).
         var resolveEntries: [String] = []
 
-        init(delivery: OutboxDelivery, webhook: Webhook, body: [UInt8]) {
+        /// The webhook as it was when the attempt started (a later edit applies to the next attempt).
+        var webhook: Webhook { prepared.webhook }
+
+        init(delivery: OutboxDelivery, prepared: PreparedWebhook, body: [UInt8]) {
             self.delivery = delivery
-            self.webhook = webhook
+            self.prepared = prepared
             self.body = body
         }
     }
@@ -220,8 +228,14 @@ final class DeliveryWorker: @unchecked Sendable {
     }
 
     private func refreshWebhooks() {
-        var byID: [Int64: Webhook] = [:]
-        for webhook in webhooks() where webhook.isActive { byID[webhook.id] = webhook }
+        var byID: [Int64: PreparedWebhook] = [:]
+        for webhook in webhooks() where webhook.isActive {
+            if let current = webhooksByID[webhook.id], current.webhook == webhook {
+                byID[webhook.id] = current
+            } else {
+                byID[webhook.id] = PreparedWebhook(webhook, userAgent: configuration.userAgent)
+            }
+        }
         // A webhook we disabled may be sent to again once the set has shown it inactive (re-enabled).
         suspended = suspended.filter { byID[$0] != nil }
         webhooksByID = byID
@@ -283,18 +297,18 @@ final class DeliveryWorker: @unchecked Sendable {
             }
         }
         for delivery in due {
-            guard let webhook = webhooksByID[delivery.webhookID] else {
+            guard let prepared = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
             guard let body = bodies[delivery.id] ?? loaded[delivery.eventID] else {
-                let attempt = Attempt(delivery: delivery, webhook: webhook, body: [])
+                let attempt = Attempt(delivery: delivery, prepared: prepared, body: [])
                 attempt.startedAt = now
                 finish(attempt, outcome: .failed(.invalidRequest("event body missing from the outbox")),
                        status: nil, responseBody: nil, latency: 0, now: now)
                 continue
             }
-            start(Attempt(delivery: delivery, webhook: webhook, body: body), now: now)
+            start(Attempt(delivery: delivery, prepared: prepared, body: body), now: now)
         }
     }
 
@@ -302,11 +316,11 @@ final class DeliveryWorker: @unchecked Sendable {
     private func dispatchCached(_ due: [OutboxDelivery], now: Int64) {
         for delivery in due {
             guard let body = bodies[delivery.id] else { continue }
-            guard let webhook = webhooksByID[delivery.webhookID] else {
+            guard let prepared = webhooksByID[delivery.webhookID] else {
                 scheduler.release(delivery.id, now: now)
                 continue
             }
-            start(Attempt(delivery: delivery, webhook: webhook, body: body), now: now)
+            start(Attempt(delivery: delivery, prepared: prepared, body: body), now: now)
         }
     }
 
@@ -314,7 +328,7 @@ final class DeliveryWorker: @unchecked Sendable {
         attempt.startedAt = now
         // Destination policy: checked (and DNS-resolved, cached per host) as the attempt is prepared;
         // a refusal is a failed attempt that is never retried.
-        switch destinations.check(url: attempt.webhook.url) {
+        switch destinations.check(url: attempt.prepared.webhook.url) {
         case .refused(let reason):
             finish(attempt, outcome: .failed(.network(reason)), status: nil, responseBody: nil, latency: 0, now: now,
                    retryable: false)
@@ -322,14 +336,9 @@ final class DeliveryWorker: @unchecked Sendable {
         case let verdict:
             attempt.resolveEntries = verdict.curlResolveEntries
         }
-        switch attempt.webhook.auth {
-        case .none:
+        switch attempt.prepared.webhook.auth {
+        case .none, .basic, .bearer:  // the header template holds the Authorization line
             send(attempt, authorization: nil, now: now)
-        case .basic(let username, let password):
-            send(attempt, authorization: DeliveryRequest.basicAuthorization(username: username, password: password),
-                 now: now)
-        case .bearer(let token):
-            send(attempt, authorization: "Bearer \(token)", now: now)
         case .oauth2ClientCredentials, .oauth2Password:
             guard let key = OAuth2Grant.key(for: attempt.webhook.auth) else { return }
             attempt.tokenKey = key
@@ -344,20 +353,22 @@ final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
+    /// - Parameter authorization: the OAuth2 `Authorization` value; nil for the other auth modes
+    ///   (their line is part of the webhook's header template).
     private func send(_ attempt: Attempt, authorization: String?, now: Int64) {
         attempt.startedAt = now
-        let request = DeliveryRequest(url: attempt.webhook.url, messageID: attempt.delivery.eventID,
-                                      timestamp: now / 1000, body: attempt.body, headers: attempt.webhook.headers,
-                                      authorization: authorization, signingSecret: attempt.webhook.signingSecret,
-                                      userAgent: configuration.userAgent)
         do {
-            var curlRequest = try request.curlRequest(limits: configuration.limits)
+            let prepared = attempt.prepared
+            let lines = try prepared.headers.lines(messageID: attempt.delivery.eventID, timestamp: now / 1000,
+                                                   body: attempt.body, authorization: authorization)
+            var curlRequest = DeliveryRequest.curlRequest(url: prepared.webhook.url, headerLines: lines,
+                                                          body: attempt.body, limits: configuration.limits)
             curlRequest.resolveEntries = attempt.resolveEntries
             curlRequest.keptResponseHeaders = Self.keptResponseHeaders
-            let transfer = try reusableTransfer(for: curlRequest)
+            let transfer = try reusableTransfer(for: curlRequest, webhookID: attempt.delivery.webhookID)
             transfer.tag = nextTag
             if let error = multi.add(transfer) {
-                recycle(transfer)
+                recycle(transfer, webhookID: attempt.delivery.webhookID)
                 throw error
             }
             jobs[nextTag] = .delivery(attempt)
@@ -370,10 +381,9 @@ final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
-    /// A finished transfer to the same URL made ready for `request`, else a new one.
-    private func reusableTransfer(for request: CurlRequest) throws(CurlError) -> CurlTransfer {
-        if let transfer = idleTransfers[request.url]?.popLast() {
-            idleTransferCount -= 1
+    /// A finished transfer of the same webhook made ready for `request`, else a new one.
+    private func reusableTransfer(for request: CurlRequest, webhookID: Int64) throws(CurlError) -> CurlTransfer {
+        if let transfer = takeIdleTransfer(webhookID: webhookID) {
             do {
                 try transfer.reuse(for: request)
                 return transfer
@@ -384,11 +394,37 @@ final class DeliveryWorker: @unchecked Sendable {
         return try CurlTransfer(request: request)
     }
 
-    /// Keeps a finished delivery transfer for the next attempt to the same URL (bounded).
-    private func recycle(_ transfer: CurlTransfer) {
-        guard idleTransferCount < max(64, configuration.maxInFlightPerWebhook) else { return }
-        idleTransfers[transfer.request.url, default: []].append(transfer)
+    /// An idle transfer last used for `webhookID`; else, once the idle pool is full (transfers of
+    /// a deleted or quiet webhook would otherwise hold it forever), one of another webhook.
+    private func takeIdleTransfer(webhookID: Int64) -> CurlTransfer? {
+        if let transfer = idleTransfers[webhookID]?.transfers.popLast() {
+            idleTransferCount -= 1
+            return transfer
+        }
+        guard idleTransferCount >= maxIdleTransfers,
+              let transfer = idleTransfers.values.first(where: { !$0.transfers.isEmpty })?.transfers.popLast()
+        else { return nil }
+        idleTransferCount -= 1
+        return transfer
+    }
+
+    private var maxIdleTransfers: Int { max(64, configuration.maxInFlightPerWebhook) }
+
+    /// Keeps a finished delivery transfer for the next attempt to the same webhook (bounded).
+    private func recycle(_ transfer: CurlTransfer, webhookID: Int64) {
+        guard idleTransferCount < maxIdleTransfers else { return }
+        if let pool = idleTransfers[webhookID] {
+            pool.transfers.append(transfer)
+        } else {
+            idleTransfers[webhookID] = TransferPool(transfer)
+        }
         idleTransferCount += 1
+    }
+
+    /// Idle transfers of one webhook.
+    private final class TransferPool {
+        var transfers: [CurlTransfer]
+        init(_ transfer: CurlTransfer) { transfers = [transfer] }
     }
 
     private func requestToken(_ key: OAuth2TokenKey, auth: WebhookAuth, now: Int64) {
@@ -438,19 +474,23 @@ final class DeliveryWorker: @unchecked Sendable {
             tokenArrived(key, OAuth2Grant.token(from: completion.result, tokenURL: tokenURL, nowMilliseconds: now),
                          now: now)
         case .delivery(let attempt):
-            defer { recycle(completion.transfer) }
+            defer { recycle(completion.transfer, webhookID: attempt.delivery.webhookID) }
             switch completion.result {
             case .success(let response):
                 let latency = Int(response.totalMicroseconds / 1000)
                 counters.update { $0.observe(latencySeconds: Double(response.totalMicroseconds) / 1_000_000) }
-                let body = Self.logText(response)
+                // A 2xx is stored without its body and its Retry-After means nothing (`Outbox.record`):
+                // neither is turned into a string.
+                let delivered = (200...299).contains(response.status)
+                let body = delivered ? nil : Self.logText(response)
                 if response.status == 401, let key = attempt.tokenKey, attempt.tokenFromCache,
                    !attempt.refreshedAfter401
                 {
                     refreshAfter401(attempt, key: key, body: body, latency: latency, now: now)
                     return
                 }
-                let retryAfter = RetryAfter.seconds(from: response.header("retry-after"), nowMilliseconds: now)
+                let retryAfter = delivered
+                    ? nil : RetryAfter.seconds(from: response.header("retry-after"), nowMilliseconds: now)
                 finish(attempt, outcome: .from(status: response.status, retryAfterSeconds: retryAfter),
                        status: response.status, responseBody: body, latency: latency, now: now)
             case .failure(let error):
@@ -525,7 +565,7 @@ final class DeliveryWorker: @unchecked Sendable {
             verdicts.append((delivery.id, .removed))
             counters.update { $0.count("succeeded") }
             if logger.level <= .debug { logger.debug("delivered", metadata()) }
-            noteSuccess(attempt.webhook, now: now)
+            noteSuccess(webhookID: delivery.webhookID, now: now)
         case .retry(let at):
             report(.failure, .pending, next: at, error: failureText)
             verdicts.append((delivery.id, .retry(at: at)))
@@ -558,9 +598,9 @@ final class DeliveryWorker: @unchecked Sendable {
         batchWebhooks.insert(webhookID)
     }
 
-    private func noteSuccess(_ webhook: Webhook, now: Int64) {
-        guard failingSince.removeValue(forKey: webhook.id) != nil else { return }
-        try? outbox.setFailingSince(nil, webhookID: webhook.id, nowMilliseconds: now)
+    private func noteSuccess(webhookID: Int64, now: Int64) {
+        guard failingSince.removeValue(forKey: webhookID) != nil else { return }
+        try? outbox.setFailingSince(nil, webhookID: webhookID, nowMilliseconds: now)
     }
 
     private func noteFailure(_ webhook: Webhook, now: Int64) {
@@ -656,5 +696,30 @@ final class DeliveryWorker: @unchecked Sendable {
     static func logText(_ response: CurlResponse) -> String? {
         guard !response.body.isEmpty else { return nil }
         return response.bodyText + (response.isBodyTruncated ? "…" : "")
+    }
+}
+
+/// A webhook as the worker sends to it: the webhook and the header lines its attempts share.
+///
+/// Built once per version of the webhook (`DeliveryWorker.refreshWebhooks` keeps it while the
+/// webhook is unchanged and builds a new one for an edited webhook), so the fixed headers are
+/// validated and formatted, the Basic credentials encoded and the signing key decoded once
+/// instead of per attempt. A class: an attempt holds it with one reference.
+final class PreparedWebhook: Sendable {
+    let webhook: Webhook
+    let headers: DeliveryHeaderTemplate
+
+    init(_ webhook: Webhook, userAgent: String) {
+        self.webhook = webhook
+        let authorization: DeliveryHeaderTemplate.Authorization
+        switch webhook.auth {
+        case .none: authorization = .none
+        case .basic(let username, let password):
+            authorization = .fixed(DeliveryRequest.basicAuthorization(username: username, password: password))
+        case .bearer(let token): authorization = .fixed("Bearer \(token)")
+        case .oauth2ClientCredentials, .oauth2Password: authorization = .perAttempt
+        }
+        headers = DeliveryHeaderTemplate(userAgent: userAgent, headers: webhook.headers, authorization: authorization,
+                                         signingSecret: webhook.signingSecret)
     }
 }

@@ -35,6 +35,16 @@ struct CurlTransferTests {
         #expect(newConnections == [1, 0, 0, 0, 0])
     }
 
+    @Test("A URL libcurl cannot parse fails the transfer as an invalid request, as when it was set as a string")
+    func malformedURL() throws {
+        let result = try CurlTransfer(request: CurlRequest(url: "http://exa mple.invalid:99999/")).perform()
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.kind == .invalidRequest)
+    }
+
     @Test("A refused connection is classified and described")
     func refusedConnection() throws {
         let result = try CurlTransfer(request: CurlRequest(url: "http://127.0.0.1:9/")).perform()
@@ -90,5 +100,35 @@ struct CurlTransferReuseTests {
         #expect(response.headers == [CurlHeaderField(name: "retry-after", value: "7")])
         #expect(response.bodyText == "busy")
         #expect(first.requests.count == 1 && second.requests.map(\.body) == [[2]])
+    }
+
+    @Test("Through the multi handle, kept response headers are those of the last response, read after it finished; header lines grow and shrink on reuse")
+    func keptHeadersThroughMulti() throws {
+        let receiver = try WebhookReceiver(script: [.status(429, headers: ["Retry-After": " 3 ", "X-Other": "1"]),
+                                                    .status(200), .status(200)])
+        let multi = CurlMulti()
+        var request = CurlRequest(url: receiver.url, headerLines: ["X-N: 1"], body: [1])
+        request.keptResponseHeaders = ["Retry-After"]
+        let transfer = try CurlTransfer(request: request)
+        var responses: [CurlResponse] = []
+        for round in 1...3 {
+            if round > 1 {
+                request.headerLines = round == 2 ? ["X-N: 2", "X-Extra: e"] : ["X-N: 3"]
+                try transfer.reuse(for: request)
+            }
+            #expect(multi.add(transfer) == nil)
+            var done: [CurlCompletion] = []
+            while done.isEmpty {
+                done = multi.performAndCollect()
+                if done.isEmpty { multi.poll(timeoutMilliseconds: 100) }
+            }
+            responses.append(try done[0].result.get())
+        }
+        #expect(responses.map(\.status) == [429, 200, 200])
+        #expect(responses[0].headers == [CurlHeaderField(name: "retry-after", value: "3")])
+        #expect(responses[1].headers.isEmpty)
+        #expect(receiver.requests.map { $0.header("x-n") } == ["1", "2", "3"])
+        #expect(receiver.requests.map { $0.header("x-extra") } == [nil, "e", nil])
+        #expect(receiver.requests.allSatisfy { $0.header("expect") == nil })
     }
 }

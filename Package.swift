@@ -8,12 +8,6 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The delivery worker's hot path (one thread, one curl multi handle): runtime exclusivity checks
-/// off. Every access to a mutable stored property of the worker, the scheduler's lanes or a curl
-/// transfer called `swift_beginAccess`/`swift_endAccess`, about 3 % of the worker thread's
-/// instructions per delivery. The compile-time checks stay; these types are confined to one thread.
-let hotPath: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
-
 let package = Package(
     name: "event-publisher",
     products: [
@@ -39,7 +33,7 @@ let package = Package(
         // Swift faces of the C libraries (no domain words).
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
-        .target(name: "Curl", dependencies: ["CCurl", "CShims"], swiftSettings: hotPath),
+        .target(name: "Curl", dependencies: ["CCurl", "CShims"], swiftSettings: strict),
         .target(name: "MicroHTTPD", dependencies: ["CMicroHTTPD", "CShims"], swiftSettings: strict),
         .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strict),
 
@@ -53,7 +47,7 @@ let package = Package(
                 dependencies: ["AMIProtocol", "Crypto", "Observability"], swiftSettings: strict),
         .target(name: "Delivery",
                 dependencies: ["Curl", "Crypto", "Webhooks", "Storage", "CallEvents", "Observability"],
-                swiftSettings: hotPath),
+                swiftSettings: strict),
         .target(name: "AdminAPI",
                 dependencies: ["MicroHTTPD", "Webhooks", "Storage", "Delivery", "CallEvents", "Observability"],
                 swiftSettings: strict),

@@ -32,6 +32,26 @@ struct SQLiteConnectionTests {
         #expect(connection.lastInsertRowID == 1)
     }
 
+    @Test("Bound texts keep their exact bytes: empty stays text, bridged and substring texts too")
+    func boundTextsKeepTheirBytes() throws {
+        let dir = try StoreTestDirectory()
+        let connection = try SQLiteConnection(path: dir.path("t.sqlite"))
+        try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x)")
+        let long = String(repeating: "evt_1733389200.123_", count: 40)
+        let texts = ["", "a", "Grüße 📞", long, String(long.dropFirst(3)), "nul\u{0}inside"]
+        for (id, text) in texts.enumerated() {
+            try connection.execute("INSERT INTO t (id, x) VALUES (?, ?)", [.integer(Int64(id)), .text(text)])
+        }
+        for (id, text) in texts.enumerated() {
+            let row = try #require(try connection.queryFirst(
+                "SELECT typeof(x), length(CAST(x AS BLOB)), x FROM t WHERE id = ?", [.integer(Int64(id))]))
+            #expect(row[0] == .text("text"), "text \(id) stored as \(row[0])")
+            #expect(row[1] == .integer(Int64(text.utf8.count)))
+        }
+        #expect(try connection.queryFirst("SELECT x FROM t WHERE id = 0")?[0] == .text(""))
+        #expect(try connection.queryFirst("SELECT count(*) FROM t WHERE x = ?", [.text("Grüße 📞")])?[0] == .integer(1))
+    }
+
     @Test("Errors name the code, SQLite's message and the SQL")
     func errorsNameCodeMessageAndSQL() throws {
         let dir = try StoreTestDirectory()

@@ -258,13 +258,19 @@ public struct AMIFrameDecoder: Sendable {
     ///
     /// Why: lines are the decoder's unit of work (~20 per message), and the general loop below
     /// re-checks every mode of the decoder and scans each line twice (for its end, then for its
-    /// key). Here the key is scanned first and the line end is searched from the key's end, so
-    /// each byte is read once, and only the checks a field line needs are made. Anything else —
-    /// no complete line left, an over-long or malformed line, the size limits, a
-    /// `Response: Follows` — returns false with `lineStart` still at that line, and the general
+    /// key). Here, while at least 64 bytes follow the line start, one pass over those 64 bytes
+    /// gives two bit masks (line feeds; key ends, i.e. colons and bytes ≤ 0x20), and every line
+    /// that ends inside them is taken from the masks with `trailingZeroBitCount`: no loop whose
+    /// exit depends on the data per line, so few branch mispredictions. The next 64 bytes start
+    /// at the first line not complete in them. A line not ending within 64 bytes, and the last
+    /// bytes of the buffer, go line by line as before (``appendFieldLine(_:_:_:)``).
+    ///
+    /// Anything unusual — no complete line left, an over-long or malformed line, the size limits,
+    /// a `Response: Follows` — returns false with `lineStart` still at that line, and the general
     /// loop handles it exactly as before.
     private mutating func appendFieldLines(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
-        let base = messageStart
+        guard let bytes = input.baseAddress else { return false }
+        let count = input.count
         var start = lineStart
         var resumeScan = scanFrom
         defer {
@@ -272,38 +278,136 @@ public struct AMIFrameDecoder: Sendable {
             scanFrom = resumeScan
         }
         while true {
-            // The key's end (a colon, or a space or control byte: the line's CR or LF at the latest).
-            let keyEnd = findKeyEnd(input, start, input.count)
-            guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return false }
-            var end = newline
-            if end > start && input[end &- 1] == 0x0D { end &-= 1 }
-            if end == start {
-                start = newline &+ 1
-                resumeScan = start
-                return true
+            if count &- start >= 64 {
+                let masks = Self.blockMasks(UnsafeRawPointer(bytes + start))
+                var lineFeeds = masks.lineFeeds
+                if lineFeeds != 0 {
+                    // A line feed is a key end too: `keyEnds` has a bit at or before every line feed.
+                    let keyEnds = masks.keyEnds
+                    let block = start
+                    // At most 64 lines end in these 64 bytes: no capacity check per line below.
+                    spans.reserveFree(64)
+                    let base = messageStart
+                    let maxLineBytes = limits.maxLineBytes
+                    let maxFields = limits.maxFields
+                    // `base` is a buffer index and the limit ≤ Int32.max / 2: no overflow.
+                    let messageLimit = base &+ limits.maxMessageBytes
+                    repeat {
+                        let newlineBit = lineFeeds.trailingZeroBitCount
+                        let newline = block &+ newlineBit
+                        // The first key end at or after `start` (`start &- block` < 64 here).
+                        let colon = start &+ (keyEnds &>> UInt64(truncatingIfNeeded: start &- block)).trailingZeroBitCount
+                        var end = newline
+                        if end > start && bytes[end &- 1] == 0x0D { end &-= 1 }
+                        if end == start {
+                            start = newline &+ 1
+                            resumeScan = start
+                            return true
+                        }
+                        // Same checks, in effect, as `appendLine`.
+                        guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":"),
+                            end &- start <= maxLineBytes, end <= messageLimit, spans.count < maxFields
+                        else {
+                            resumeScan = start
+                            return false
+                        }
+                        var valueStart = colon &+ 1
+                        if valueStart < end && bytes[valueStart] == 0x20 { valueStart &+= 1 }
+                        spans.appendAssumingCapacity(AMIMessage.FieldSpan(
+                            keyStart: Int32(truncatingIfNeeded: start &- base),
+                            keyEnd: Int32(truncatingIfNeeded: colon &- base),
+                            valueStart: Int32(truncatingIfNeeded: valueStart &- base),
+                            valueEnd: Int32(truncatingIfNeeded: end &- base)))
+                        messageEnd = end
+                        let keyStart = start
+                        start = newline &+ 1
+                        if spans.count <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
+                            && Self.matchesLowercase(bytes, keyStart, "response")
+                            && Self.matchesLowercase(bytes, valueStart, "follows") {
+                            commandOutput = []
+                            commandOutputBytes = 0
+                            resumeScan = start
+                            return false
+                        }
+                        // Drop the line feed just taken (the lowest bit).
+                        lineFeeds &= lineFeeds &- 1
+                    } while lineFeeds != 0
+                    resumeScan = start
+                    continue
+                }
             }
-            let colon = Swift.min(keyEnd, end)
-            guard end &- start <= limits.maxLineBytes, colon > start, colon < end, input[colon] == UInt8(ascii: ":"),
-                end &- base <= limits.maxMessageBytes, spans.count < limits.maxFields
-            else { return false }
-            var valueStart = colon &+ 1
-            if valueStart < end && input[valueStart] == 0x20 { valueStart &+= 1 }
-            // Offsets lie within `maxMessageBytes` (≤ Int32.max / 2) of `base`, as checked above.
-            spans.append(AMIMessage.FieldSpan(keyStart: Int32(truncatingIfNeeded: start &- base),
-                                              keyEnd: Int32(truncatingIfNeeded: colon &- base),
-                                              valueStart: Int32(truncatingIfNeeded: valueStart &- base),
-                                              valueEnd: Int32(truncatingIfNeeded: end &- base)))
-            messageEnd = end
-            let keyStart = start
+            // Fewer than 64 bytes left, or a line of 64 bytes or more: one line, scanned bytewise.
+            let keyEnd = findKeyEnd(input, start, count)
+            guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return false }
+            let status = appendLine(bytes, start, keyEnd, newline)
+            if status == .other { return false }
             start = newline &+ 1
             resumeScan = start
-            if spans.count <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
-                && matchesLowercase(input, keyStart, "response") && matchesLowercase(input, valueStart, "follows") {
-                commandOutput = []
-                commandOutputBytes = 0
-                return false
-            }
+            if status == .emptyLine { return true }
+            if commandOutput != nil { return false }
         }
+    }
+
+    private enum LineStatus { case appended, emptyLine, other }
+
+    /// One line of ``appendFieldLines(_:)``: `keyEnd` is the first colon or byte ≤ 0x20 at or after
+    /// `start` (at most `newline`), `newline` the line's LF. Appends the field (and switches to
+    /// command output on `Response: Follows`), or reports an empty line, or `.other` for anything
+    /// the general loop must handle (the line is then left untouched).
+    @inline(__always)
+    private mutating func appendLine(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ keyEnd: Int,
+                                     _ newline: Int) -> LineStatus {
+        var end = newline
+        if end > start && bytes[end &- 1] == 0x0D { end &-= 1 }
+        if end == start { return .emptyLine }
+        let base = messageStart
+        let colon = keyEnd
+        guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":"), end &- start <= limits.maxLineBytes,
+            end &- base <= limits.maxMessageBytes, spans.count < limits.maxFields
+        else { return .other }
+        var valueStart = colon &+ 1
+        if valueStart < end && bytes[valueStart] == 0x20 { valueStart &+= 1 }
+        // Offsets lie within `maxMessageBytes` (≤ Int32.max / 2) of `base`, as checked above.
+        spans.append(AMIMessage.FieldSpan(keyStart: Int32(truncatingIfNeeded: start &- base),
+                                          keyEnd: Int32(truncatingIfNeeded: colon &- base),
+                                          valueStart: Int32(truncatingIfNeeded: valueStart &- base),
+                                          valueEnd: Int32(truncatingIfNeeded: end &- base)))
+        messageEnd = end
+        if spans.count <= 3 && colon &- start == 8 && end &- valueStart == 7
+            && Self.matchesLowercase(bytes, start, "response") && Self.matchesLowercase(bytes, valueStart, "follows") {
+            commandOutput = []
+            commandOutputBytes = 0
+        }
+        return .appended
+    }
+
+    /// Bit masks of the 64 bytes at `raw`: bit i of `lineFeeds` is set when byte i is LF, bit i of
+    /// `keyEnds` when byte i is a colon or ≤ 0x20 (a key's end). Sixteen bytes at a time: vector
+    /// compares, then each 8-byte half's 0x00/0xFF bytes become 8 bits (byte j keeps bit j, then the
+    /// half is OR-folded onto its low byte).
+    @inline(__always)
+    static func blockMasks(_ raw: UnsafeRawPointer) -> (lineFeeds: UInt64, keyEnds: UInt64) {
+        var lineFeeds = SIMD2<UInt64>(repeating: 0)
+        var keyEnds = SIMD2<UInt64>(repeating: 0)
+        for part in 0..<4 {
+            let v = raw.loadUnaligned(fromByteOffset: part &* 16, as: SIMD16<UInt8>.self)
+            let isLF = v .== SIMD16<UInt8>(repeating: 0x0A)
+            let isKeyEnd = (v .== SIMD16<UInt8>(repeating: 0x3A)) .| (v .<= SIMD16<UInt8>(repeating: 0x20))
+            let shift = UInt64(truncatingIfNeeded: part &* 16)
+            lineFeeds |= foldedBits(isLF) &<< shift
+            keyEnds |= foldedBits(isKeyEnd) &<< shift
+        }
+        return (lineFeeds[0] | lineFeeds[1] &<< 8, keyEnds[0] | keyEnds[1] &<< 8)
+    }
+
+    /// For each 64-bit half of a byte mask: bit j set when byte j of that half is set.
+    @inline(__always)
+    static func foldedBits(_ mask: SIMDMask<SIMD16<Int8>>) -> SIMD2<UInt64> {
+        var x = unsafeBitCast(mask, to: SIMD2<UInt64>.self) & SIMD2(repeating: 0x8040_2010_0804_0201)
+        x |= x &>> 32
+        x |= x &>> 16
+        x |= x &>> 8
+        return x & SIMD2(repeating: 0xFF)
     }
 
     /// No line end in the buffer: start skipping the line if it is already too long.
@@ -458,6 +562,14 @@ public struct AMIFrameDecoder: Sendable {
               UnsafeBufferPointer(rebasing: input[start..<(start + prefix.count)]).elementsEqual(prefix)
         else { return nil }
         return String(decoding: UnsafeBufferPointer(rebasing: input[(start + prefix.count)..<end]), as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func matchesLowercase(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ lowered: StaticString) -> Bool {
+        lowered.withUTF8Buffer { text in
+            for offset in 0..<text.count where asciiLower(bytes[start &+ offset]) != text[offset] { return false }
+            return true
+        }
     }
 
     private func matchesLowercase(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ lowered: StaticString) -> Bool {

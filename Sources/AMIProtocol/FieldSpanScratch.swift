@@ -51,6 +51,22 @@ struct FieldSpanScratch: Sendable {
         count &+= 1
     }
 
+    /// Makes room for at least `free` more spans, so that as many
+    /// ``appendAssumingCapacity(_:)`` calls follow without a capacity check.
+    @inline(__always)
+    mutating func reserveFree(_ free: Int) {
+        if storage.capacity &- count < free {
+            storage = Storage(capacity: Swift.max(storage.capacity * 2, count + free), copying: storage.base, count: count)
+        }
+    }
+
+    /// Appends a span; ``reserveFree(_:)`` must have made room for it (and ``makeUnique()`` run).
+    @inline(__always)
+    mutating func appendAssumingCapacity(_ span: AMIMessage.FieldSpan) {
+        storage.base[count] = span
+        count &+= 1
+    }
+
     mutating func removeAll() { count = 0 }
 
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<AMIMessage.FieldSpan>) throws -> R) rethrows -> R {

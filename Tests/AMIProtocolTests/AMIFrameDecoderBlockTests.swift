@@ -1,4 +1,4 @@
-import AMIProtocol
+@testable import AMIProtocol
 import Testing
 
 /// The decoder's fast path reads the field lines of a message from 64-byte line-feed / key-end bit
@@ -262,5 +262,30 @@ struct AMIFrameDecoderBlockTests {
             #expect(messages.first?.actionID == "1")
             #expect(messages.last?.eventName == "After")
         }
+    }
+}
+
+/// The 64-byte masks themselves, against a byte loop, on blocks made of the bytes that matter
+/// (LF, CR, colon, space, tab, NUL, the neighbours 0x21/0x39/0x3B/0x0B, bytes ≥ 0x80).
+@Suite("Decoder block masks")
+struct AMIFrameDecoderBlockMaskTests {
+    @Test("blockMasks marks exactly the LF bytes and the colon-or-≤0x20 bytes", arguments: 0..<200)
+    func masksMatchAByteLoop(seed: Int) {
+        var random = AMIFrameDecoderBlockTests.Generator(state: UInt64(seed) &* 0x2545_F491_4F6C_DD1D &+ 3)
+        let interesting: [UInt8] = [0x0A, 0x0D, 0x3A, 0x20, 0x09, 0x00, 0x21, 0x39, 0x3B, 0x0B, 0x1F, 0x80, 0x8A,
+                                    0xBA, 0xA0, 0xFF, 0x7F, 0x41, 0x61, 0x30]
+        var block = (0..<64).map { _ in
+            random.below(3) == 0 ? UInt8(truncatingIfNeeded: random.next()) : interesting[random.below(interesting.count)]
+        }
+        if seed < 64 { block[seed] = 0x0A }
+        var lineFeeds: UInt64 = 0
+        var keyEnds: UInt64 = 0
+        for (index, byte) in block.enumerated() {
+            if byte == 0x0A { lineFeeds |= 1 << UInt64(index) }
+            if byte == 0x3A || byte <= 0x20 { keyEnds |= 1 << UInt64(index) }
+        }
+        let masks = block.withUnsafeBytes { AMIFrameDecoder.blockMasks($0.baseAddress!) }
+        #expect(masks.lineFeeds == lineFeeds)
+        #expect(masks.keyEnds == keyEnds)
     }
 }

@@ -51,8 +51,10 @@ public struct AMIDecodingDiagnostic: Sendable, Hashable, CustomStringConvertible
 /// understands the pre-14 `Response: Follows` command output that ends with `--END COMMAND--`.
 ///
 /// ## How it is fast
-/// A message is a contiguous run of bytes in the input buffer. The decoder scans for line ends
-/// eight bytes at a time, records where each key and value lie (relative to the message start) in
+/// A message is a contiguous run of bytes in the input buffer. The decoder reads the field lines of
+/// a message from bit masks of 64 bytes at a time (line feeds; key ends), so finding a line's key
+/// and end takes no loop over its bytes (odd lines and the buffer's tail are scanned eight bytes
+/// at a time by the general loop), records where each key and value lie (relative to the message start) in
 /// a reused scratch buffer (``FieldSpanScratch``), and at the empty line copies the message's
 /// bytes and its spans out in one allocation. No per-line allocation, no per-line `String`.
 ///
@@ -263,7 +265,7 @@ public struct AMIFrameDecoder: Sendable {
     /// that ends inside them is taken from the masks with `trailingZeroBitCount`: no loop whose
     /// exit depends on the data per line, so few branch mispredictions. The next 64 bytes start
     /// at the first line not complete in them. A line not ending within 64 bytes, and the last
-    /// bytes of the buffer, go line by line as before (``appendFieldLine(_:_:_:)``).
+    /// bytes of the buffer, go line by line as before (``appendLine(_:_:_:_:)``).
     ///
     /// Anything unusual — no complete line left, an over-long or malformed line, the size limits,
     /// a `Response: Follows` — returns false with `lineStart` still at that line, and the general

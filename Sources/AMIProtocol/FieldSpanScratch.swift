@@ -1,5 +1,5 @@
 /// The field spans of the message the decoder is assembling: a growable buffer whose appends are a
-/// capacity check and a store.
+/// capacity check and a store (or only a store, after ``reserveFree(_:)``).
 ///
 /// Why not `[FieldSpan]`: an array append checks that the array is uniquely referenced (a runtime
 /// call) on every line of the stream, and lines are the decoder's unit of work (~20 per message).

@@ -263,9 +263,10 @@ public struct AMIFrameDecoder: Sendable {
     /// key). Here, while at least 64 bytes follow the line start, one pass over those 64 bytes
     /// gives two bit masks (line feeds; key ends, i.e. colons and bytes ≤ 0x20), and every line
     /// that ends inside them is taken from the masks with `trailingZeroBitCount`: no loop whose
-    /// exit depends on the data per line, so few branch mispredictions. The next 64 bytes start
-    /// at the first line not complete in them. A line not ending within 64 bytes, and the last
-    /// bytes of the buffer, go line by line as before (``appendLine(_:_:_:_:)``).
+    /// exit depends on the data per line, so few branch mispredictions. The next 64 bytes follow
+    /// these (a line that began in them keeps the key end found there), so no byte is read twice.
+    /// A line with no line feed in its first 64 bytes, and the last bytes of the buffer, go line
+    /// by line as before (``appendLine(_:_:_:_:)``).
     ///
     /// Anything unusual — no complete line left, an over-long or malformed line, the size limits,
     /// a `Response: Follows` — returns false with `lineStart` still at that line, and the general
@@ -281,24 +282,26 @@ public struct AMIFrameDecoder: Sendable {
         }
         while true {
             if count &- start >= 64 {
-                let masks = Self.blockMasks(UnsafeRawPointer(bytes + start))
-                var lineFeeds = masks.lineFeeds
-                if lineFeeds != 0 {
-                    // A line feed is a key end too: `keyEnds` has a bit at or before every line feed.
-                    let keyEnds = masks.keyEnds
-                    let block = start
+                let firstStart = start
+                var block = start
+                var (lineFeeds, keyEnds) = Self.blockMasks(UnsafeRawPointer(bytes + block))
+                // A line feed is a key end too: `keyEnds` has a bit at or before every line feed.
+                // The key end of a line that began in the previous 64 bytes (`start < block`).
+                var carriedKeyEnd = 0
+                let base = messageStart
+                let maxLineBytes = limits.maxLineBytes
+                let maxFields = limits.maxFields
+                // `base` is a buffer index and the limit ≤ Int32.max / 2: no overflow.
+                let messageLimit = base &+ limits.maxMessageBytes
+                while lineFeeds != 0 {
                     // At most 64 lines end in these 64 bytes: no capacity check per line below.
                     spans.reserveFree(64)
-                    let base = messageStart
-                    let maxLineBytes = limits.maxLineBytes
-                    let maxFields = limits.maxFields
-                    // `base` is a buffer index and the limit ≤ Int32.max / 2: no overflow.
-                    let messageLimit = base &+ limits.maxMessageBytes
                     repeat {
-                        let newlineBit = lineFeeds.trailingZeroBitCount
-                        let newline = block &+ newlineBit
+                        let newline = block &+ lineFeeds.trailingZeroBitCount
                         // The first key end at or after `start` (`start &- block` < 64 here).
-                        let colon = start &+ (keyEnds &>> UInt64(truncatingIfNeeded: start &- block)).trailingZeroBitCount
+                        let colon = start >= block
+                            ? start &+ (keyEnds &>> UInt64(truncatingIfNeeded: start &- block)).trailingZeroBitCount
+                            : carriedKeyEnd
                         var end = newline
                         if end > start && bytes[end &- 1] == 0x0D { end &-= 1 }
                         if end == start {
@@ -335,8 +338,21 @@ public struct AMIFrameDecoder: Sendable {
                         lineFeeds &= lineFeeds &- 1
                     } while lineFeeds != 0
                     resumeScan = start
-                    continue
+                    // The next 64 bytes follow these (no byte read twice); the line at `start`, if it
+                    // began in these, keeps the key end found in them, if any.
+                    let next = block &+ 64
+                    guard count &- next >= 64 else { break }
+                    let keyEndsFromStart = start < next ? keyEnds &>> UInt64(truncatingIfNeeded: start &- block) : 0
+                    block = next
+                    (lineFeeds, keyEnds) = Self.blockMasks(UnsafeRawPointer(bytes + block))
+                    carriedKeyEnd = keyEndsFromStart != 0
+                        ? start &+ keyEndsFromStart.trailingZeroBitCount
+                        : block &+ keyEnds.trailingZeroBitCount
                 }
+                // Lines were taken: start again from the line at `start` (fewer than 64 bytes
+                // follow the last 64, or no line feed in them). Otherwise the line at `start` has
+                // no line feed in its first 64 bytes: line by line below.
+                if start != firstStart { continue }
             }
             // Fewer than 64 bytes left, or a line of 64 bytes or more: one line, scanned bytewise.
             let keyEnd = findKeyEnd(input, start, count)

@@ -51,8 +51,10 @@ public struct AMIDecodingDiagnostic: Sendable, Hashable, CustomStringConvertible
 /// understands the pre-14 `Response: Follows` command output that ends with `--END COMMAND--`.
 ///
 /// ## How it is fast
-/// A message is a contiguous run of bytes in the input buffer. The decoder scans for line ends
-/// eight bytes at a time, records where each key and value lie (relative to the message start) in
+/// A message is a contiguous run of bytes in the input buffer. The decoder reads the field lines of
+/// a message from bit masks of 64 bytes at a time (line feeds; key ends), so finding a line's key
+/// and end takes no loop over its bytes (odd lines and the buffer's tail are scanned eight bytes
+/// at a time by the general loop), records where each key and value lie (relative to the message start) in
 /// a reused scratch buffer (``FieldSpanScratch``), and at the empty line copies the message's
 /// bytes and its spans out in one allocation. No per-line allocation, no per-line `String`.
 ///
@@ -258,13 +260,20 @@ public struct AMIFrameDecoder: Sendable {
     ///
     /// Why: lines are the decoder's unit of work (~20 per message), and the general loop below
     /// re-checks every mode of the decoder and scans each line twice (for its end, then for its
-    /// key). Here the key is scanned first and the line end is searched from the key's end, so
-    /// each byte is read once, and only the checks a field line needs are made. Anything else —
-    /// no complete line left, an over-long or malformed line, the size limits, a
-    /// `Response: Follows` — returns false with `lineStart` still at that line, and the general
+    /// key). Here, while at least 64 bytes follow the line start, one pass over those 64 bytes
+    /// gives two bit masks (line feeds; key ends, i.e. colons and bytes ≤ 0x20), and every line
+    /// that ends inside them is taken from the masks with `trailingZeroBitCount`: no loop whose
+    /// exit depends on the data per line, so few branch mispredictions. The next 64 bytes follow
+    /// these (a line that began in them keeps the key end found there), so no byte is read twice.
+    /// A line with no line feed in its first 64 bytes, and the last bytes of the buffer, go line
+    /// by line as before (``appendLine(_:_:_:_:)``).
+    ///
+    /// Anything unusual — no complete line left, an over-long or malformed line, the size limits,
+    /// a `Response: Follows` — returns false with `lineStart` still at that line, and the general
     /// loop handles it exactly as before.
     private mutating func appendFieldLines(_ input: UnsafeBufferPointer<UInt8>) -> Bool {
-        let base = messageStart
+        guard let bytes = input.baseAddress else { return false }
+        let count = input.count
         var start = lineStart
         var resumeScan = scanFrom
         defer {
@@ -272,38 +281,168 @@ public struct AMIFrameDecoder: Sendable {
             scanFrom = resumeScan
         }
         while true {
-            // The key's end (a colon, or a space or control byte: the line's CR or LF at the latest).
-            let keyEnd = findKeyEnd(input, start, input.count)
-            guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return false }
-            var end = newline
-            if end > start && input[end &- 1] == 0x0D { end &-= 1 }
-            if end == start {
-                start = newline &+ 1
-                resumeScan = start
-                return true
+            if count &- start >= 64 {
+                let firstStart = start
+                var block = start
+                var (lineFeeds, keyEnds) = Self.blockMasks(UnsafeRawPointer(bytes + block))
+                // A line feed is a key end too: `keyEnds` has a bit at or before every line feed.
+                // The key end of a line that began in the previous 64 bytes (`start < block`).
+                var carriedKeyEnd = 0
+                let base = messageStart
+                let maxLineBytes = limits.maxLineBytes
+                let maxFields = limits.maxFields
+                // `base` is a buffer index and the limit ≤ Int32.max / 2: no overflow.
+                let messageLimit = base &+ limits.maxMessageBytes
+                while lineFeeds != 0 {
+                    // At most 64 lines end in these 64 bytes: no capacity check per line below.
+                    spans.reserveFree(64)
+                    repeat {
+                        let newline = block &+ lineFeeds.trailingZeroBitCount
+                        // The first key end at or after `start` (`start &- block` < 64 here).
+                        let colon = start >= block
+                            ? start &+ (keyEnds &>> UInt64(truncatingIfNeeded: start &- block)).trailingZeroBitCount
+                            : carriedKeyEnd
+                        var end = newline
+                        if end > start && bytes[end &- 1] == 0x0D { end &-= 1 }
+                        if end == start {
+                            start = newline &+ 1
+                            resumeScan = start
+                            return true
+                        }
+                        // Same checks, in effect, as `appendLine`.
+                        guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":"),
+                            end &- start <= maxLineBytes, end <= messageLimit, spans.count < maxFields
+                        else {
+                            resumeScan = start
+                            return false
+                        }
+                        var valueStart = colon &+ 1
+                        if valueStart < end && bytes[valueStart] == 0x20 { valueStart &+= 1 }
+                        spans.appendAssumingCapacity(AMIMessage.FieldSpan(
+                            keyStart: Int32(truncatingIfNeeded: start &- base),
+                            keyEnd: Int32(truncatingIfNeeded: colon &- base),
+                            valueStart: Int32(truncatingIfNeeded: valueStart &- base),
+                            valueEnd: Int32(truncatingIfNeeded: end &- base)))
+                        messageEnd = end
+                        let keyStart = start
+                        start = newline &+ 1
+                        if spans.count <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
+                            && Self.matchesLowercase(bytes, keyStart, "response")
+                            && Self.matchesLowercase(bytes, valueStart, "follows") {
+                            commandOutput = []
+                            commandOutputBytes = 0
+                            resumeScan = start
+                            return false
+                        }
+                        // Drop the line feed just taken (the lowest bit).
+                        lineFeeds &= lineFeeds &- 1
+                    } while lineFeeds != 0
+                    resumeScan = start
+                    // The next 64 bytes follow these (no byte read twice); the line at `start`, if it
+                    // began in these, keeps the key end found in them, if any.
+                    let next = block &+ 64
+                    guard count &- next >= 64 else { break }
+                    let keyEndsFromStart = start < next ? keyEnds &>> UInt64(truncatingIfNeeded: start &- block) : 0
+                    block = next
+                    (lineFeeds, keyEnds) = Self.blockMasks(UnsafeRawPointer(bytes + block))
+                    carriedKeyEnd = keyEndsFromStart != 0
+                        ? start &+ keyEndsFromStart.trailingZeroBitCount
+                        : block &+ keyEnds.trailingZeroBitCount
+                }
+                // Lines were taken: start again from the line at `start` (fewer than 64 bytes
+                // follow the last 64, or no line feed in them). Otherwise the line at `start` has
+                // no line feed in its first 64 bytes: line by line below.
+                if start != firstStart { continue }
             }
-            let colon = Swift.min(keyEnd, end)
-            guard end &- start <= limits.maxLineBytes, colon > start, colon < end, input[colon] == UInt8(ascii: ":"),
-                end &- base <= limits.maxMessageBytes, spans.count < limits.maxFields
-            else { return false }
-            var valueStart = colon &+ 1
-            if valueStart < end && input[valueStart] == 0x20 { valueStart &+= 1 }
-            // Offsets lie within `maxMessageBytes` (≤ Int32.max / 2) of `base`, as checked above.
-            spans.append(AMIMessage.FieldSpan(keyStart: Int32(truncatingIfNeeded: start &- base),
-                                              keyEnd: Int32(truncatingIfNeeded: colon &- base),
-                                              valueStart: Int32(truncatingIfNeeded: valueStart &- base),
-                                              valueEnd: Int32(truncatingIfNeeded: end &- base)))
-            messageEnd = end
-            let keyStart = start
+            // Fewer than 64 bytes left, or a line of 64 bytes or more: one line, scanned bytewise.
+            let keyEnd = findKeyEnd(input, start, count)
+            guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return false }
+            let status = appendLine(bytes, start, keyEnd, newline)
+            if status == .other { return false }
             start = newline &+ 1
             resumeScan = start
-            if spans.count <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
-                && matchesLowercase(input, keyStart, "response") && matchesLowercase(input, valueStart, "follows") {
-                commandOutput = []
-                commandOutputBytes = 0
-                return false
-            }
+            if status == .emptyLine { return true }
+            if commandOutput != nil { return false }
         }
+    }
+
+    private enum LineStatus { case appended, emptyLine, other }
+
+    /// One line of ``appendFieldLines(_:)``: `keyEnd` is the first colon or byte ≤ 0x20 at or after
+    /// `start` (at most `newline`), `newline` the line's LF. Appends the field (and switches to
+    /// command output on `Response: Follows`), or reports an empty line, or `.other` for anything
+    /// the general loop must handle (the line is then left untouched).
+    @inline(__always)
+    private mutating func appendLine(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ keyEnd: Int,
+                                     _ newline: Int) -> LineStatus {
+        var end = newline
+        if end > start && bytes[end &- 1] == 0x0D { end &-= 1 }
+        if end == start { return .emptyLine }
+        let base = messageStart
+        let colon = keyEnd
+        guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":"), end &- start <= limits.maxLineBytes,
+            end &- base <= limits.maxMessageBytes, spans.count < limits.maxFields
+        else { return .other }
+        var valueStart = colon &+ 1
+        if valueStart < end && bytes[valueStart] == 0x20 { valueStart &+= 1 }
+        // Offsets lie within `maxMessageBytes` (≤ Int32.max / 2) of `base`, as checked above.
+        spans.append(AMIMessage.FieldSpan(keyStart: Int32(truncatingIfNeeded: start &- base),
+                                          keyEnd: Int32(truncatingIfNeeded: colon &- base),
+                                          valueStart: Int32(truncatingIfNeeded: valueStart &- base),
+                                          valueEnd: Int32(truncatingIfNeeded: end &- base)))
+        messageEnd = end
+        if spans.count <= 3 && colon &- start == 8 && end &- valueStart == 7
+            && Self.matchesLowercase(bytes, start, "response") && Self.matchesLowercase(bytes, valueStart, "follows") {
+            commandOutput = []
+            commandOutputBytes = 0
+        }
+        return .appended
+    }
+
+    /// Bit masks of the 64 bytes at `raw`: bit i of `lineFeeds` is set when byte i is LF, bit i of
+    /// `keyEnds` when byte i is a colon or ≤ 0x20 (a key's end).
+    ///
+    /// Swift has no movemask, so: vector compares give 0x00/0xFF bytes; byte j of each 8-byte group
+    /// keeps bit j (``weightedBits(_:)``); the groups of two vectors are OR-folded together onto one
+    /// byte each (``foldGroups(_:_:)``); two narrowing conversions (packs) put the eight LF bytes
+    /// and the eight key-end bytes side by side. About 100 instructions for 64 bytes.
+    @inline(__always)
+    static func blockMasks(_ raw: UnsafeRawPointer) -> (lineFeeds: UInt64, keyEnds: UInt64) {
+        let v0 = raw.loadUnaligned(fromByteOffset: 0, as: SIMD16<UInt8>.self)
+        let v1 = raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self)
+        let v2 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD16<UInt8>.self)
+        let v3 = raw.loadUnaligned(fromByteOffset: 48, as: SIMD16<UInt8>.self)
+        let lf = SIMD16<UInt8>(repeating: 0x0A)
+        let colon = SIMD16<UInt8>(repeating: 0x3A)
+        let space = SIMD16<UInt8>(repeating: 0x20)
+        let lf01 = foldGroups(weightedBits(v0 .== lf), weightedBits(v1 .== lf))
+        let lf23 = foldGroups(weightedBits(v2 .== lf), weightedBits(v3 .== lf))
+        let key01 = foldGroups(weightedBits((v0 .== colon) .| (v0 .<= space)),
+                               weightedBits((v1 .== colon) .| (v1 .<= space)))
+        let key23 = foldGroups(weightedBits((v2 .== colon) .| (v2 .<= space)),
+                               weightedBits((v3 .== colon) .| (v3 .<= space)))
+        let lf16 = SIMD8<UInt16>(truncatingIfNeeded: SIMD8<UInt32>(lowHalf: lf01, highHalf: lf23))
+        let key16 = SIMD8<UInt16>(truncatingIfNeeded: SIMD8<UInt32>(lowHalf: key01, highHalf: key23))
+        let packed = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<UInt16>(lowHalf: lf16, highHalf: key16))
+        let words = unsafeBitCast(packed, to: SIMD2<UInt64>.self)
+        return (UInt64(littleEndian: words[0]), UInt64(littleEndian: words[1]))
+    }
+
+    /// A byte mask (0x00/0xFF) with byte j of each 8-byte group reduced to bit j.
+    @inline(__always)
+    static func weightedBits(_ mask: SIMDMask<SIMD16<Int8>>) -> SIMD4<UInt32> {
+        let weights = SIMD16<UInt8>(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)
+        return unsafeBitCast(unsafeBitCast(mask, to: SIMD16<UInt8>.self) & weights, to: SIMD4<UInt32>.self)
+    }
+
+    /// The four 8-byte groups of `a` then `b` (from ``weightedBits(_:)``), each ORed onto the low
+    /// byte of one 32-bit element (the other bytes zero).
+    @inline(__always)
+    static func foldGroups(_ a: SIMD4<UInt32>, _ b: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        var x = SIMD4<UInt32>(a[0], a[2], b[0], b[2]) | SIMD4<UInt32>(a[1], a[3], b[1], b[3])
+        x |= x &>> 16
+        x |= x &>> 8
+        return x & SIMD4(repeating: 0xFF)
     }
 
     /// No line end in the buffer: start skipping the line if it is already too long.
@@ -458,6 +597,14 @@ public struct AMIFrameDecoder: Sendable {
               UnsafeBufferPointer(rebasing: input[start..<(start + prefix.count)]).elementsEqual(prefix)
         else { return nil }
         return String(decoding: UnsafeBufferPointer(rebasing: input[(start + prefix.count)..<end]), as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func matchesLowercase(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ lowered: StaticString) -> Bool {
+        lowered.withUTF8Buffer { text in
+            for offset in 0..<text.count where asciiLower(bytes[start &+ offset]) != text[offset] { return false }
+            return true
+        }
     }
 
     private func matchesLowercase(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ lowered: StaticString) -> Bool {

@@ -1,5 +1,5 @@
 /// The field spans of the message the decoder is assembling: a growable buffer whose appends are a
-/// capacity check and a store.
+/// capacity check and a store (or only a store, after ``reserveFree(_:)``).
 ///
 /// Why not `[FieldSpan]`: an array append checks that the array is uniquely referenced (a runtime
 /// call) on every line of the stream, and lines are the decoder's unit of work (~20 per message).
@@ -47,6 +47,22 @@ struct FieldSpanScratch: Sendable {
         if count == storage.capacity {
             storage = Storage(capacity: storage.capacity * 2, copying: storage.base, count: count)
         }
+        storage.base[count] = span
+        count &+= 1
+    }
+
+    /// Makes room for at least `free` more spans, so that as many
+    /// ``appendAssumingCapacity(_:)`` calls follow without a capacity check.
+    @inline(__always)
+    mutating func reserveFree(_ free: Int) {
+        if storage.capacity &- count < free {
+            storage = Storage(capacity: Swift.max(storage.capacity * 2, count + free), copying: storage.base, count: count)
+        }
+    }
+
+    /// Appends a span; ``reserveFree(_:)`` must have made room for it (and ``makeUnique()`` run).
+    @inline(__always)
+    mutating func appendAssumingCapacity(_ span: AMIMessage.FieldSpan) {
         storage.base[count] = span
         count &+= 1
     }

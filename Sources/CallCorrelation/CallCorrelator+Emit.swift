@@ -13,18 +13,21 @@ extension CallCorrelator {
         _ type: EventName, legID: String, peerID: String? = nil, extra: EventFields = [:],
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        guard let callID = withChannel(legID, { $0.callID }) else { return }
-        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
+        guard let legIndex = state.channels.index(forKey: legID) else { return }
+        let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
+        var builtLegs: [LegObjectMemo] = []
         let template = legEventTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
-        let legObject = builtLegs.first { $0.id == legID }?.memo.object ?? legDictionary(legID)!
+        let legObject = builtLegs.first { $0.facts.uniqueID == legID }?.object ?? legDictionary(legID)!
         data.set(.leg, .object(legObject), in: template)
         // The leg object comes from `legObjectTemplate`: its slots read without hashing.
         data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
         data.set(.answeredAt, legObject.values[legObjectTemplate.slot(.answeredAt)], in: template)
         data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
-        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
+        if let peerID,
+            let peerObject = builtLegs.first(where: { $0.facts.uniqueID == peerID })?.object ?? legDictionary(peerID)
+        {
             data["peer"] = .object(peerObject)
         }
         for (key, value) in extra.pairs { data[key] = value }
@@ -51,54 +54,65 @@ extension CallCorrelator {
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
     mutating func callData(_ callID: String) -> [String: JSONValue] {
-        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
+        var builtLegs: [LegObjectMemo] = []
         let template = callDataTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
         return data
     }
 
-    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the leg
-    /// objects of the `legs` snapshot by leg id, for callers that publish one of them again (`leg`,
+    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the memo
+    /// entries of the `legs` snapshot, in order, for callers that publish one of them again (`leg`,
     /// `peer`).
+    ///
+    /// Records are borrowed, never copied or marked as changed, and each leg is looked up once: the
+    /// caller's `lastPeerID` is read when the loop meets the caller.
     mutating func fillCallData(
         _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
-        builtLegs: inout [(id: String, memo: LegObjectMemo)]
+        builtLegs: inout [LegObjectMemo]
     ) {
-        guard
-            let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) = withCall(callID, {
+        guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
+        let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) =
+            state.calls.borrowValue(at: callIndex) {
                 ($0.channelIDs, $0.callerLegID, $0.dialedNumber, $0.relatedCallIDs, $0.direction, $0.queue)
-            })
-        else { preconditionFailure("no call \(callID)") }
+            }
         var legs: [JSONValue] = []
         legs.reserveCapacity(channelIDs.count)
         builtLegs.reserveCapacity(channelIDs.count)
-        var firstCallee: String?
+        var firstCallee: LegObjectMemo?
+        /// `.some(lastPeerID)` of the caller once its record was read (it exists then).
+        var callerPeerID: String??
         for id in channelIDs {
-            guard let index = state.channels.index(forKey: id),
-                let role = withChannel(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
+            guard let index = state.channels.index(forKey: id) else { continue }
+            if callerPeerID == nil, let callerLegID, id == callerLegID {
+                callerPeerID = .some(state.channels.borrowValue(at: index) { $0.lastPeerID })
+            }
+            guard let role = state.channels.borrowValue(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
             else { continue }
-            if firstCallee == nil, role == .callee { firstCallee = id }
             let memo = legMemo(at: index)
-            builtLegs.append((id, memo))
+            if firstCallee == nil, role == .callee { firstCallee = memo }
+            builtLegs.append(memo)
             legs.append(.object(memo.object))
+        }
+        if callerPeerID == nil, let callerLegID, let index = state.channels.index(forKey: callerLegID) {
+            callerPeerID = .some(state.channels.borrowValue(at: index) { $0.lastPeerID })
         }
         // `from`/`to` are legs of this call most of the time: their memo entries were just read.
         func party(_ id: String) -> JSONValue? {
-            if let built = builtLegs.first(where: { $0.id == id }) { return built.memo.party }
+            if let built = builtLegs.first(where: { $0.facts.uniqueID == id }) { return built.party }
             return state.channels.index(forKey: id).map { legMemo(at: $0).party }
         }
-        let caller = callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
         var to: JSONValue?
-        if let caller, let peerID = withChannel(caller, { $0.lastPeerID }) ?? nil, let peer = party(peerID) {
+        if let callerPeer = callerPeerID, let peerID = callerPeer, let peer = party(peerID) {
             to = peer
-        } else if let firstCallee, let callee = party(firstCallee) {
-            to = callee
+        } else if let firstCallee {
+            to = firstCallee.party
         }
+        let from: JSONValue? = callerPeerID != nil ? callerLegID.flatMap { party($0) } : nil
         data.set(.callID, .string(callID), in: template)
         data.set(.relatedCallIDs, .array(relatedCallIDs.map { .string($0) }), in: template)
         data.set(.direction, .string((direction ?? .internal).rawValue), in: template)
-        data.set(.from, caller.flatMap { party($0) } ?? partyJSON(number: nil, name: nil), in: template)
+        data.set(.from, from ?? partyJSON(number: nil, name: nil), in: template)
         data.set(.to, to ?? partyJSON(number: .optional(dialedNumber), name: nil), in: template)
         data.set(.dialedNumber, .optional(dialedNumber), in: template)
         data.set(.queue, queueJSON(queue), in: template)

@@ -12,11 +12,21 @@ import CallEvents
 /// used only when the facts are equal, so the output is the same with or without it. It is derived
 /// data, never part of the snapshot; entries go when their call is dropped, and the memo is bounded
 /// (``LegObjectCache``).
-struct LegObjectMemo: Sendable {
+///
+/// A class, immutable: an entry is handed to every event of its call and kept in per-event lists,
+/// and copying a struct of a dozen strings and two dictionaries cost a retain and a release per
+/// field each time (the value-witness copies and destroys were ~5 % of the correlator).
+final class LegObjectMemo: Sendable {
     let facts: LegFacts
     let object: [String: JSONValue]
     /// `{"name":…,"number":…}` of the leg (`from`/`to`).
     let party: JSONValue
+
+    init(facts: LegFacts, object: [String: JSONValue], party: JSONValue) {
+        self.facts = facts
+        self.object = object
+        self.party = party
+    }
 }
 
 /// The memo entries, bounded: two generations of at most `generationLimit` entries each. A lookup
@@ -29,24 +39,37 @@ struct LegObjectMemo: Sendable {
 /// ones; with a few hundred live calls (the soak capture) every live leg fits.
 struct LegObjectCache: Sendable {
     static let generationLimit = 2048
+    typealias Slot = Dictionary<StateKey, LegObjectMemo>.Index
     private var current: [StateKey: LegObjectMemo] = [:]
     private var older: [StateKey: LegObjectMemo] = [:]
 
-    mutating func entry(_ id: String) -> LegObjectMemo? {
-        let key = StateKey(id)
-        if let memo = current[key] { return memo }
+    mutating func entry(_ id: String) -> LegObjectMemo? { entry(StateKey(id))?.memo }
+
+    /// The entry of `key` and, when it is in the current generation, its slot there: a
+    /// replacement through ``store(_:for:at:)`` then needs no second hash (most leg events replace
+    /// the entry of the leg they are about).
+    mutating func entry(_ key: StateKey) -> (memo: LegObjectMemo, slot: Slot?)? {
+        if let slot = current.index(forKey: key) { return (current.values[slot], slot) }
         guard let memo = older.removeValue(forKey: key) else { return nil }
-        store(memo, for: id)
-        return memo
+        store(memo, for: key)
+        return (memo, nil)
     }
 
-    mutating func store(_ memo: LegObjectMemo, for id: String) {
-        let key = StateKey(id)
-        if current.count >= Self.generationLimit, current[key] == nil {
+    mutating func store(_ memo: LegObjectMemo, for id: String) { store(memo, for: StateKey(id)) }
+
+    mutating func store(_ memo: LegObjectMemo, for key: StateKey) {
+        if current.count >= Self.generationLimit, current.index(forKey: key) == nil {
             older = current
             current = [:]
         }
         current[key] = memo
+    }
+
+    /// Replaces the entry at `slot` (from ``entry(_:)-(StateKey)``, with nothing stored or removed
+    /// since) or stores it by key when there is no slot.
+    mutating func store(_ memo: LegObjectMemo, for key: StateKey, at slot: Slot?) {
+        guard let slot else { return store(memo, for: key) }
+        current.values[slot] = memo
     }
 
     mutating func remove(_ id: String) {
@@ -173,6 +196,12 @@ enum LegField: Int, JSONObjectField {
 let legObjectTemplate = JSONObjectTemplate<LegField>()
 
 extension CallCorrelator {
+    /// Forgets every emission memo (derived data): the next events are built from scratch. Tests
+    /// compare the events built both ways.
+    mutating func dropEmissionMemos() {
+        legObjects = LegObjectCache()
+    }
+
     /// A leg's published object, from the memo when the leg has not changed since it was built.
     mutating func legDictionary(_ id: String) -> [String: JSONValue]? {
         state.channels.index(forKey: id).map { legDictionary(at: $0) }
@@ -186,11 +215,14 @@ extension CallCorrelator {
     /// The memo entry of the channel at `index`, brought up to date with its record.
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
         // Reads, not changes: nothing is recorded as changed.
-        let previous = legObjects.entry(state.channels.borrowValue(at: index) { $0.uniqueID })
-        if let previous, state.channels.borrowValue(at: index, { previous.facts.describe($0) }) { return previous }
+        let key = state.channels.borrowValue(at: index) { StateKey($0.uniqueID) }
+        let previous = legObjects.entry(key)
+        if let previous, state.channels.borrowValue(at: index, { previous.memo.facts.describe($0) }) {
+            return previous.memo
+        }
         let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
         let memo: LegObjectMemo
-        if let previous {
+        if let previous = previous?.memo {
             let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName
             memo = LegObjectMemo(
                 facts: facts, object: facts.object(updating: previous.object, builtFrom: previous.facts),
@@ -198,7 +230,7 @@ extension CallCorrelator {
         } else {
             memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
         }
-        legObjects.store(memo, for: facts.uniqueID)
+        legObjects.store(memo, for: key, at: previous?.slot)
         return memo
     }
 }

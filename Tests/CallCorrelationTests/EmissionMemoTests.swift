@@ -74,3 +74,15 @@ struct EmissionMemoTests {
         #expect(cache.entry("1.2") == nil)
     }
 }
+
+@Suite("Event ids")
+struct EventIDTests {
+    @Test("Written into one buffer, an event id equals the interpolated one")
+    func eventIDs() {
+        for callID in ["1796415266.64", "r12-1796415266.64-1796415266.70", "", "é.1", "1.1-1.2"] {
+            for sequence in [0, 1, 9, 10, 99, 100, 12_345, Int.max, -1, -10] {
+                #expect(eventID(callID: callID, sequence: sequence) == "evt_\(callID)_\(sequence)")
+            }
+        }
+    }
+}

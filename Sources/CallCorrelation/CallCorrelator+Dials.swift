@@ -76,25 +76,29 @@ extension CallCorrelator {
     }
 
     /// Real channels rung through a Local pair (following chains of Local pairs).
-    func realChannelsBehind(localHalf id: String) -> [String] {
+    mutating func realChannelsBehind(localHalf id: String) -> [String] {
         var result: [String] = []
         var visited: Set<String> = []
         var queue = [id]
         while let current = queue.popLast() {
-            guard visited.insert(current).inserted, let record = state.channels[current] else { continue }
-            if !record.isLocal {
+            // Borrowed: the two fields, not a copy of the record.
+            guard visited.insert(current).inserted,
+                let (isLocal, dialed) = readChannel(current, { ($0.isLocal, $0.isLocal ? $0.dialedChannelIDs : []) })
+            else { continue }
+            if !isLocal {
                 result.append(current)
                 continue
             }
             if let partner = localPartner(of: current) { queue.append(partner) }
-            queue.append(contentsOf: record.dialedChannelIDs)
+            queue.append(contentsOf: dialed)
         }
         return sortedByOrder(result)
     }
 
     /// The other half of a Local pair, by name (`;1` ↔ `;2`).
-    func localPartner(of id: String) -> String? {
-        guard let record = state.channels[id], record.isLocal, let partnerName = localPartnerName(record.name)
+    mutating func localPartner(of id: String) -> String? {
+        // Borrowed: only the name is needed, not a copy of the record.
+        guard let name = readChannel(id, { $0.isLocal ? $0.name : nil }) ?? nil, let partnerName = localPartnerName(name)
         else { return nil }
         return state.localChannelIDByName[partnerName]
     }

@@ -86,3 +86,21 @@ struct EventIDTests {
         }
     }
 }
+
+@Suite("Bridge kinds")
+struct BridgeKindTests {
+    @Test("Comparing without lowercasing gives what lowercased() == gave, ASCII or not")
+    func lowercasedCompare() {
+        let names: [StaticString] = ["holding_bridge", "parking", "holding"]
+        let texts = [
+            "holding_bridge", "HOLDING_BRIDGE", "Holding_Bridge", "holding_bridgE ", "parking", "PARKING", "Parking",
+            "parkin", "holding", "HoLdInG", "basic", "simple_bridge", "", "PAR\u{212A}ING", "PARKİNG", "párking",
+            "holding@bridge", "HOLDING[BRIDGE",
+        ]
+        for text in texts {
+            for name in names {
+                #expect(lowercasedEquals(text, name) == (text.lowercased() == name.description), "\(text) \(name)")
+            }
+        }
+    }
+}

@@ -42,16 +42,22 @@ extension CallCorrelator {
 
     mutating func handleBridgeLeave(_ message: AMIMessage, at instant: EventInstant) {
         guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let id = nonEmpty(message["Uniqueid"]),
-            state.channels.contains(id)
+            let index = state.channels.index(forKey: id)
         else { return }
-        state.channels[id]!.lastActivity = instant
+        withChannel(at: index) { $0.lastActivity = instant }
         touchedSinceConnect?.insert(id)
         leaveBridge(bridgeID, channel: id)
     }
 
+    /// Changed in place through the stored records' indices: the optional-chained subscripts
+    /// (`state.bridges[id]?.memberIDs.removeAll …`) copied each record out and back.
     mutating func leaveBridge(_ bridgeID: String, channel id: String) {
-        state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id }
-        state.channels[id]?.bridgeIDs.removeAll { $0 == bridgeID }
+        if let index = state.bridges.index(forKey: bridgeID) {
+            state.bridges[valueAt: index].memberIDs.removeAll { $0 == id }
+        }
+        if let index = state.channels.index(forKey: id) {
+            withChannel(at: index) { $0.bridgeIDs.removeAll { $0 == bridgeID } }
+        }
     }
 
     mutating func handleBridgeDestroy(_ message: AMIMessage) {

@@ -39,7 +39,7 @@ extension CallCorrelator {
         let forward = nonEmpty(message["Forward"])
         if let dest {
             record(status: status, on: dest)
-            if let forward { state.channels[dest]!.forwardedTo = forward }
+            if let forward { withChannel(dest) { $0.forwardedTo = forward }! }
             // A Local ;1 that did not answer: the real phones its ;2 rang get the same outcome
             // (the ;2's own DialEnd only says CANCEL).
             let isLocal = state.channels.borrowValue(at: state.channels.index(forKey: dest)!) { $0.isLocal }
@@ -48,8 +48,10 @@ extension CallCorrelator {
             }
         }
         if let source {
-            state.channels[source]!.lastDialStatusFromMe = status
-            if status == "ANSWER" { state.channels[source]!.anyDialAnswered = true }
+            withChannel(source) { record in
+                record.lastDialStatusFromMe = status
+                if status == "ANSWER" { record.anyDialAnswered = true }
+            }!
         }
         if let forward {
             let callID = dest.flatMap { state.channels[$0]?.callID } ?? source.flatMap { state.channels[$0]?.callID }
@@ -67,12 +69,13 @@ extension CallCorrelator {
     /// Keeps the first decisive status of the dial that rang a channel: a later `CANCEL` (the
     /// Local ;2 tearing down) does not hide an earlier `NOANSWER`/`BUSY`.
     mutating func record(status: String, on id: String) {
-        if let existing = state.channels[id]!.dialStatusToMe, existing == "NOANSWER" || existing == "BUSY",
-            status == "CANCEL"
-        {
-            return
-        }
-        state.channels[id]!.dialStatusToMe = status
+        // In place: `state.channels[id]!.dialStatusToMe` read a copy of the whole record.
+        withChannel(id) { record in
+            if let existing = record.dialStatusToMe, existing == "NOANSWER" || existing == "BUSY", status == "CANCEL" {
+                return
+            }
+            record.dialStatusToMe = status
+        }!
     }
 
     /// Real channels rung through a Local pair (following chains of Local pairs).

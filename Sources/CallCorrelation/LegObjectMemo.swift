@@ -13,19 +13,45 @@ import CallEvents
 /// data, never part of the snapshot; entries go when their call is dropped, and the memo is bounded
 /// (``LegObjectCache``).
 ///
-/// A class, immutable: an entry is handed to every event of its call and kept in per-event lists,
-/// and copying a struct of a dozen strings and two dictionaries cost a retain and a release per
-/// field each time (the value-witness copies and destroys were ~5 % of the correlator).
-final class LegObjectMemo: Sendable {
-    let facts: LegFacts
-    let object: [String: JSONValue]
+/// A class: an entry is handed to every event of its call and kept in per-event lists, and copying
+/// a struct of a dozen strings and two dictionaries cost a retain and a release per field each time
+/// (the value-witness copies and destroys were ~5 % of the correlator). Immutable to everyone but
+/// ``LegObjectCache/update(at:to:)``, which changes an entry only while the cache holds the only
+/// reference to it (`isKnownUniquelyReferenced`): no event, list or copy of the correlator can see
+/// it change, and `object` keeps value semantics (a dictionary an event still holds is copied on
+/// write, as before).
+final class LegObjectMemo: @unchecked Sendable {
+    private(set) var facts: LegFacts
+    private(set) var object: [String: JSONValue]
     /// `{"name":…,"number":…}` of the leg (`from`/`to`).
-    let party: JSONValue
+    private(set) var party: JSONValue
 
     init(facts: LegFacts, object: [String: JSONValue], party: JSONValue) {
         self.facts = facts
         self.object = object
         self.party = party
+    }
+
+    /// An entry for `facts`, built from `previous` (the same leg's entry for older facts): only the
+    /// fields whose facts changed are formatted again.
+    convenience init(facts: LegFacts, updating previous: LegObjectMemo) {
+        self.init(
+            facts: facts, object: facts.object(updating: previous.object, builtFrom: previous.facts),
+            party: facts.hasSameParty(as: previous.facts) ? previous.party : facts.party())
+    }
+
+    /// Brings this entry to `facts` in place (see the type's note: only for an entry nothing else
+    /// holds). Reuses the entry and, when no event holds it any more, the object's storage: a new
+    /// entry allocated a dictionary, copied the old one into it and freed the old one, for every
+    /// leg event.
+    fileprivate func update(to facts: LegFacts) {
+        if facts.uniqueID == self.facts.uniqueID, facts.createdAt == self.facts.createdAt {
+            facts.update(&object, builtFrom: self.facts)
+        } else {
+            object = facts.object()
+        }
+        if !facts.hasSameParty(as: self.facts) { party = facts.party() }
+        self.facts = facts
     }
 }
 
@@ -65,11 +91,22 @@ struct LegObjectCache: Sendable {
         current[key] = memo
     }
 
-    /// Replaces the entry at `slot` (from ``entry(_:)-(StateKey)``, with nothing stored or removed
-    /// since) or stores it by key when there is no slot.
-    mutating func store(_ memo: LegObjectMemo, for key: StateKey, at slot: Slot?) {
-        guard let slot else { return store(memo, for: key) }
+    /// Brings the entry at `slot` (from ``entry(_:)-(StateKey)``, with nothing stored or removed
+    /// since) to `facts`: in place when the cache holds the only reference to it, else as a new entry
+    /// built from it.
+    ///
+    /// The values' in-place accessor first makes the table unique (a cache shared with a copy of the
+    /// correlator is copied, and its entries then have two references), so an entry another
+    /// correlator or an event list can reach is never changed.
+    mutating func update(at slot: Slot, to facts: LegFacts) -> LegObjectMemo {
+        if isKnownUniquelyReferenced(&current.values[slot]) {
+            let memo = current.values[slot]
+            memo.update(to: facts)
+            return memo
+        }
+        let memo = LegObjectMemo(facts: facts, updating: current.values[slot])
         current.values[slot] = memo
+        return memo
     }
 
     mutating func remove(_ id: String) {
@@ -144,8 +181,15 @@ struct LegFacts: Sendable, Equatable {
     /// and device name again is most of the cost of a new object.
     func object(updating previous: [String: JSONValue], builtFrom old: LegFacts) -> [String: JSONValue] {
         guard uniqueID == old.uniqueID, createdAt == old.createdAt else { return object() }
-        let template = legObjectTemplate
         var object = previous
+        update(&object, builtFrom: old)
+        return object
+    }
+
+    /// Stores in `object` (built from `old`, of the same leg: same id and creation time) the fields
+    /// whose facts differ from `old`.
+    func update(_ object: inout [String: JSONValue], builtFrom old: LegFacts) {
+        let template = legObjectTemplate
         if role != old.role { object.set(.role, .string(role.rawValue), in: template) }
         if name != old.name {
             object.set(.channel, .string(name), in: template)
@@ -158,8 +202,10 @@ struct LegFacts: Sendable, Equatable {
         if accountCode != old.accountCode { object.set(.accountCode, .optional(accountCode), in: template) }
         if answeredAt != old.answeredAt { object.set(.answeredAt, .optional(answeredAt?.iso8601), in: template) }
         if endedAt != old.endedAt { object.set(.endedAt, .optional(endedAt?.iso8601), in: template) }
-        return object
     }
+
+    /// Whether ``party()`` of both is the same.
+    func hasSameParty(as other: LegFacts) -> Bool { number == other.number && displayName == other.displayName }
 
     /// `{"name":…,"number":…}`.
     func party() -> JSONValue {
@@ -216,21 +262,43 @@ extension CallCorrelator {
     mutating func legMemo(at index: ChannelIndex) -> LegObjectMemo {
         // Reads, not changes: nothing is recorded as changed.
         let key = state.channels.borrowValue(at: index) { StateKey($0.uniqueID) }
-        let previous = legObjects.entry(key)
-        if let previous, state.channels.borrowValue(at: index, { previous.memo.facts.describe($0) }) {
-            return previous.memo
+        let found: LegMemoLookup = lookUpLegMemo(key, at: index)
+        switch found {
+        case .upToDate(let memo):
+            return memo
+        case .staleAt(let slot):
+            let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
+            return legObjects.update(at: slot, to: facts)
+        case .stale(let previous):
+            let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
+            let memo = LegObjectMemo(facts: facts, updating: previous)
+            legObjects.store(memo, for: key)
+            return memo
+        case .missing:
+            let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
+            let memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
+            legObjects.store(memo, for: key)
+            return memo
         }
-        let facts = state.channels.borrowValue(at: index) { LegFacts(reading: $0) }
-        let memo: LegObjectMemo
-        if let previous = previous?.memo {
-            let samePartyFacts = facts.number == previous.facts.number && facts.displayName == previous.facts.displayName
-            memo = LegObjectMemo(
-                facts: facts, object: facts.object(updating: previous.object, builtFrom: previous.facts),
-                party: samePartyFacts ? previous.party : facts.party())
-        } else {
-            memo = LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
-        }
-        legObjects.store(memo, for: key, at: previous?.slot)
-        return memo
     }
+
+    /// What the cache holds for the leg at `index`. A stale entry in the current generation comes
+    /// back as its slot only, with no reference to it: the reference this function held is gone
+    /// when it returns, so ``LegObjectCache/update(at:to:)`` can find the entry uniquely held and
+    /// change it in place.
+    @inline(never)
+    private mutating func lookUpLegMemo(_ key: StateKey, at index: ChannelIndex) -> LegMemoLookup {
+        guard let found = legObjects.entry(key) else { return .missing }
+        if state.channels.borrowValue(at: index, { found.memo.facts.describe($0) }) { return .upToDate(found.memo) }
+        if let slot = found.slot { return .staleAt(slot) }
+        return .stale(found.memo)
+    }
+}
+
+/// See ``CallCorrelator/lookUpLegMemo(_:at:)``.
+enum LegMemoLookup {
+    case upToDate(LegObjectMemo)
+    case staleAt(LegObjectCache.Slot)
+    case stale(LegObjectMemo)
+    case missing
 }

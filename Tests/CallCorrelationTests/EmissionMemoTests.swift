@@ -11,43 +11,78 @@ import Testing
 /// with the memos dropped before every message and compare the events value for value.
 @Suite("Emission memos")
 struct EmissionMemoTests {
-    /// Events of `capture`, with the memos kept (`dropMemos == false`) or dropped before each message.
-    static func events(of capture: String, dropMemos: Bool) throws -> [CallEvent] {
+    /// Event bodies of `capture`, encoded as each event is produced (the events themselves are not
+    /// kept, so memo entries are updated in place), with the memos kept or dropped before each message.
+    static func bodies(of capture: String, dropMemos: Bool) throws -> [[UInt8]] {
+        var bodies: [[UInt8]] = []
+        try replay(capture) { correlator, message, instant in
+            if dropMemos { correlator.dropEmissionMemos() }
+            for event in correlator.process(message, at: instant).events { bodies.append(event.encodedJSON()) }
+        }
+        return bodies
+    }
+
+    static func replay(_ capture: String, _ body: (inout CallCorrelator, AMIMessage, EventInstant) throws -> Void) throws {
         let data = try #require(FileManager.default.contents(atPath: Fixtures.path(capture)))
         var decoder = AMIFrameDecoder()
         decoder.feed([UInt8](data))
         var correlator = CallCorrelator(configuration: .sample)
         var last = EventInstant(microseconds: 0)
-        var events: [CallEvent] = []
         for frame in decoder.finish() {
             guard case .message(let message) = frame else { continue }
             last = CorrelationSession.instant(of: message, receivedAt: nil, after: last)
-            if dropMemos { correlator.dropEmissionMemos() }
-            events += correlator.process(message, at: last).events
+            try body(&correlator, message, last)
         }
-        return events
     }
 
-    @Test(
-        "Events built with the memos equal events built from scratch",
-        arguments: [
-            "fixtures/ami/17-soak-300-mixed.ami", "fixtures/ami/12-blind-transfer.ami",
-            "fixtures/ami/10-queue-ringall-two-agents.ami", "fixtures/ami-pjsip/08-inbound-queue-agent-answers.ami",
-        ])
+    static let captures = [
+        "fixtures/ami/17-soak-300-mixed.ami", "fixtures/ami/12-blind-transfer.ami",
+        "fixtures/ami/10-queue-ringall-two-agents.ami", "fixtures/ami-pjsip/08-inbound-queue-agent-answers.ami",
+    ]
+
+    @Test("Events built with the memos equal events built from scratch", arguments: captures)
     func memosChangeNothing(capture: String) throws {
-        let memoised = try Self.events(of: capture, dropMemos: false)
-        let scratch = try Self.events(of: capture, dropMemos: true)
-        #expect(memoised.count == scratch.count)
+        let memoised = try Self.bodies(of: capture, dropMemos: false)
+        let scratch = try Self.bodies(of: capture, dropMemos: true)
         #expect(!memoised.isEmpty)
-        for (with, without) in zip(memoised, scratch) where with != without {
-            Issue.record("\(with.id) differs: \(with.data.jsonString) vs \(without.data.jsonString)")
-            break
+        #expect(memoised.count == scratch.count)
+        if let first = zip(memoised, scratch).first(where: { $0.0 != $0.1 }) {
+            Issue.record("differs: \(String(decoding: first.0, as: UTF8.self)) vs \(String(decoding: first.1, as: UTF8.self))")
         }
-        #expect(memoised.map { $0.encodedJSON() } == scratch.map { $0.encodedJSON() })
+    }
+
+    @Test("Events kept by the caller, and a copy of the correlator, never change when entries are updated")
+    func updatesInPlaceAreInvisible() throws {
+        let capture = "fixtures/ami/17-soak-300-mixed.ami"
+        let expected = try Self.bodies(of: capture, dropMemos: true)
+        var kept: [CallEvent] = []
+        var encodedThen: [[UInt8]] = []
+        var copies: [CallCorrelator] = []
+        var copyBodies: [[UInt8]] = []
+        var messages = 0
+        try Self.replay(capture) { correlator, message, instant in
+            messages += 1
+            // Every 500 messages a copy of the correlator goes on with the next 200 messages on its own.
+            if messages % 500 == 0 { copies = [correlator] }
+            for index in copies.indices {
+                for event in copies[index].process(message, at: instant).events { copyBodies.append(event.encodedJSON()) }
+            }
+            if messages % 500 == 199 { copies = [] }
+            for event in correlator.process(message, at: instant).events {
+                kept.append(event)
+                encodedThen.append(event.encodedJSON())
+            }
+        }
+        #expect(encodedThen == expected)
+        #expect(kept.map { $0.encodedJSON() } == expected)
+        // The copies produced the same events as the original for the same messages.
+        let expectedSet = Set(expected)
+        #expect(!copyBodies.isEmpty)
+        #expect(copyBodies.allSatisfy { expectedSet.contains($0) })
     }
 
     @Test("Leg object cache: a replacement at the found slot, generations, removal")
-    func legObjectCache() {
+    func legObjectCache() throws {
         func memo(_ id: String, number: String) -> LegObjectMemo {
             var facts = LegFacts(uniqueIDForTest: id, name: "PJSIP/1001-0000002a")
             facts.number = number
@@ -59,9 +94,28 @@ struct EmissionMemoTests {
         cache.store(memo("1.2", number: "1002"), for: "1.2")
         let found = cache.entry(StateKey("1.1"))
         #expect(found?.memo.facts.number == "1001")
-        #expect(found?.slot != nil)
-        cache.store(memo("1.1", number: "2001"), for: StateKey("1.1"), at: found?.slot)
-        #expect(cache.entry("1.1")?.facts.number == "2001")
+        let slot = try #require(found?.slot)
+        // Held elsewhere: the update makes a new entry and leaves the held one as it was.
+        let held = try #require(found?.memo)
+        var changed = held.facts
+        changed.number = "2001"
+        let updated = cache.update(at: slot, to: changed)
+        #expect(updated !== held)
+        #expect(held.facts.number == "1001" && held.object["number"] == "1001")
+        #expect(updated.object == changed.object() && updated.party == changed.party())
+        #expect(cache.entry("1.1") === updated)
+        // Held by the cache alone: updated in place, with the same result as a new object; a copy
+        // of the cache made before keeps its entry as it was.
+        let snapshot = cache
+        var again = changed
+        again.number = "3001"
+        again.displayName = "Bob"
+        let inPlace = cache.update(at: try #require(cache.entry(StateKey("1.1"))?.slot), to: again)
+        #expect(inPlace.object == again.object() && inPlace.party == again.party())
+        var snapshotCopy = snapshot
+        #expect(snapshotCopy.entry("1.1")?.facts.number == "2001")
+        #expect(snapshotCopy.entry("1.1")?.object["number"] == "2001")
+        #expect(cache.entry("1.1")?.facts.number == "3001")
         #expect(cache.entry("1.2")?.facts.number == "1002")
         // Fill a whole generation: the first entries move to the older one and are still found
         // (without a slot: they are stored again in the current generation).

@@ -226,7 +226,7 @@ extension CallCorrelator {
         if let byApplication {
             var change: [String: JSONValue] = ["reason": "answered_by_application"]
             change["application"] = .optional(byApplication.application)
-            emitLegEvent(.callUpdated, legID: id, extra: ["change": .object(change)], at: instant, into: &out)
+            emitLegEvent(.callUpdated, legID: id, extra: [.change: .object(change)], at: instant, into: &out)
         }
     }
 
@@ -249,7 +249,7 @@ extension CallCorrelator {
         state.channels[id]!.callerIDNum = snapshot.callerIDNum
         state.channels[id]!.callerIDName = newName
         state.channels[id]!.isExternal = classifier.isExternal(number: newNumber, channel: leg.name)
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 
     /// A connected-line change is published only when it names someone other than the peer the
@@ -272,7 +272,7 @@ extension CallCorrelator {
             "reason": "connected_party_changed",
             "connected_party": ["number": .string(number), "name": .optional(snapshot.connectedLineName)],
         ]
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 
     mutating func handleRename(_ message: AMIMessage) {
@@ -409,7 +409,7 @@ extension CallCorrelator {
             }
         }
         var extra: EventFields = [:]
-        if reconstructed { extra.append("reconstructed", true) }
+        if reconstructed { extra.append(.reconstructed, true) }
         emitLegEvent(.callStarted, legID: id, extra: extra, at: instant, into: &out)
     }
 
@@ -431,26 +431,46 @@ extension CallCorrelator {
         state.endedChannels[id] = instant
         let ringEnd = leg.connectedAt ?? leg.answeredAt ?? instant
         var extra: EventFields = [
-            "disposition": .string(disposition.rawValue),
-            "hangup_cause": leg.hangupCause.map { .int(Int64($0)) } ?? .null,
-            "hangup_cause_text": .optional(leg.hangupCauseText),
-            "ring_seconds": .double(roundedSeconds(ringEnd.seconds(since: leg.createdAt))),
-            "talk_seconds": .double(roundedSeconds(leg.connectedAt.map { instant.seconds(since: $0) } ?? 0)),
-            "reconstructed": .bool(leg.reconstructed),
+            .disposition: .string(disposition.rawValue),
+            .hangupCause: leg.hangupCause.map { .int(Int64($0)) } ?? .null,
+            .hangupCauseText: .optional(leg.hangupCauseText),
+            .ringSeconds: .double(roundedSeconds(ringEnd.seconds(since: leg.createdAt))),
+            .talkSeconds: .double(roundedSeconds(leg.connectedAt.map { instant.seconds(since: $0) } ?? 0)),
+            .reconstructed: .bool(leg.reconstructed),
         ]
         if let by = leg.endedByLegID ?? firstHangupLegID,
-            let party = withChannel(by, { ($0.uniqueID, $0.role, $0.number) })
+            let party = readChannel(by, { ($0.uniqueID, $0.role, $0.number) })
         {
-            extra.append("hangup_by", .object(["leg_id": .string(party.0), "role": .string(party.1.rawValue), "number": .string(party.2)]))
+            let template = hangupByTemplate
+            var object = template.blank
+            object.set(.legID, .string(party.0), in: template)
+            object.set(.role, .string(party.1.rawValue), in: template)
+            object.set(.number, .string(party.2), in: template)
+            extra.append(.hangupBy, .object(object))
         } else {
-            extra.append("hangup_by", .null)
+            extra.append(.hangupBy, .null)
         }
-        if let forward = leg.forwardedTo { extra.append("forwarded_to", .string(forward)) }
+        if let forward = leg.forwardedTo { extra.append(.forwardedTo, .string(forward)) }
         emitLegEvent(.callFinished, legID: id, extra: extra, at: instant, into: &out)
     }
 
     func legRecord(_ id: String) -> ChannelRecord? { state.channels[id] }
 }
+
+/// `hangup_by` of `finished`.
+enum HangupByField: Int, JSONObjectField {
+    case legID, role, number
+
+    var key: String {
+        switch self {
+        case .legID: "leg_id"
+        case .role: "role"
+        case .number: "number"
+        }
+    }
+}
+
+let hangupByTemplate = JSONObjectTemplate<HangupByField>()
 
 /// `Exten` values that are not a dialled number (`s` is Asterisk's "start" extension).
 func nonEmptyExten(_ exten: String?) -> String? {

@@ -61,7 +61,7 @@ extension CallCorrelator {
                     "from": .optional(dest.flatMap { state.channels[$0] }.map { $0.isLocal ? nil : $0.number } ?? nil),
                     "to": .string(forward),
                 ]
-                emitLegEvent(.callUpdated, legID: callerID, extra: ["change": change], at: instant, into: &out)
+                emitLegEvent(.callUpdated, legID: callerID, extra: [.change: change], at: instant, into: &out)
             }
         }
     }

@@ -16,7 +16,7 @@ extension CallCorrelator {
         guard let legIndex = state.channels.index(forKey: legID) else { return }
         let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
         var builtLegs: [LegObjectMemo] = []
-        let template = legEventTemplate
+        let template = LegEventTemplates.shared.template(for: type)
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
         let legObject = builtLegs.first { $0.facts.uniqueID == legID }?.object ?? legDictionary(legID)!
@@ -25,12 +25,13 @@ extension CallCorrelator {
         data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
         data.set(.answeredAt, legObject.values[legObjectTemplate.slot(.answeredAt)], in: template)
         data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
+        var fields = extra
         if let peerID,
             let peerObject = builtLegs.first(where: { $0.facts.uniqueID == peerID })?.object ?? legDictionary(peerID)
         {
-            data["peer"] = .object(peerObject)
+            fields.append(.peer, .object(peerObject))
         }
-        for (key, value) in extra.pairs { data[key] = value }
+        fields.store(into: &data, template: template)
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
     }
 
@@ -198,11 +199,20 @@ func eventID(callID: String, sequence: Int) -> String {
     }
 }
 
-/// The call-level keys of leg events and summaries (`callDataTemplate`), and those every leg event
-/// adds (`legEventTemplate`).
+/// The call-level keys of leg events and summaries (`callDataTemplate`), those every leg event adds,
+/// and the event-specific ones (``LegEventTemplates``).
 enum CallDataField: Int, JSONObjectField {
     case callID, relatedCallIDs, direction, from, to, dialedNumber, queue, legs
     case leg, startedAt, answeredAt, endedAt
+    /// Event-specific fields (``EventFields``).
+    case peer, change, reconstructed, disposition, hangupCause, hangupCauseText, ringSeconds, talkSeconds, hangupBy
+    case forwardedTo
+
+    /// The fields of every leg event.
+    static let legEventFields: [CallDataField] = [
+        .callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs, .leg, .startedAt, .answeredAt,
+        .endedAt,
+    ]
 
     var key: String {
         switch self {
@@ -218,6 +228,16 @@ enum CallDataField: Int, JSONObjectField {
         case .startedAt: "started_at"
         case .answeredAt: "answered_at"
         case .endedAt: "ended_at"
+        case .peer: "peer"
+        case .change: "change"
+        case .reconstructed: "reconstructed"
+        case .disposition: "disposition"
+        case .hangupCause: "hangup_cause"
+        case .hangupCauseText: "hangup_cause_text"
+        case .ringSeconds: "ring_seconds"
+        case .talkSeconds: "talk_seconds"
+        case .hangupBy: "hangup_by"
+        case .forwardedTo: "forwarded_to"
         }
     }
 }
@@ -225,7 +245,37 @@ enum CallDataField: Int, JSONObjectField {
 /// Room for the keys added after the template's (event-specific data, summaries).
 let callDataTemplate = JSONObjectTemplate<CallDataField>(
     [.callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs], spare: 16)
-let legEventTemplate = JSONObjectTemplate<CallDataField>(spare: 12)
+
+/// The blank data of each leg event type: the fields of every leg event plus the event-specific
+/// fields that type (nearly) always carries (`peer` of `connected`, `change` of `updated`, the
+/// outcome of `finished`), so that those are stored by slot instead of hashed into the data.
+/// ``EventFields/store(into:template:)`` removes a template field an event did not get.
+struct LegEventTemplates: Sendable {
+    static let shared = LegEventTemplates()
+
+    let started = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields, spare: 12)
+    let connected = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields + [.peer], spare: 12)
+    let updated = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields + [.change], spare: 12)
+    let finished = JSONObjectTemplate<CallDataField>(
+        CallDataField.legEventFields + [
+            .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
+        ], spare: 12)
+    /// Event-specific fields of each template (a bit per raw value), the ones an event may lack.
+    let optionalFieldsOfConnected = EventFields.mask([.peer])
+    let optionalFieldsOfUpdated = EventFields.mask([.change])
+    let optionalFieldsOfFinished = EventFields.mask([
+        .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
+    ])
+
+    func template(for type: EventName) -> JSONObjectTemplate<CallDataField> {
+        switch type {
+        case .callConnected: connected
+        case .callUpdated: updated
+        case .callFinished: finished
+        default: started
+        }
+    }
+}
 
 enum PartyField: Int, JSONObjectField {
     case number, name
@@ -241,12 +291,36 @@ enum PartyField: Int, JSONObjectField {
 let partyTemplate = JSONObjectTemplate<PartyField>()
 
 /// Event-specific fields of a leg event (`change`, `disposition`, …), stored into its data in
-/// order. A list, not a dictionary: each key is hashed once, when it goes into the data.
+/// order. A list, not a dictionary, keyed by ``CallDataField``: a field the event's template holds
+/// is stored by slot, any other is hashed once, when it goes into the data.
 struct EventFields: ExpressibleByDictionaryLiteral {
-    private(set) var pairs: [(String, JSONValue)]
+    private(set) var pairs: [(CallDataField, JSONValue)]
 
-    init(dictionaryLiteral elements: (String, JSONValue)...) { pairs = elements }
+    init(dictionaryLiteral elements: (CallDataField, JSONValue)...) { pairs = elements }
 
     /// Adds a field; a later field with the same key replaces an earlier one in the data.
-    mutating func append(_ key: String, _ value: JSONValue) { pairs.append((key, value)) }
+    mutating func append(_ field: CallDataField, _ value: JSONValue) { pairs.append((field, value)) }
+
+    /// A bit per field.
+    static func mask(_ fields: [CallDataField]) -> UInt32 { fields.reduce(0) { $0 | 1 << UInt32($1.rawValue) } }
+
+    /// Stores the fields into `data` (made from `template`): first every field the template holds,
+    /// by slot, then the others by key, then the template's event-specific fields this event did not
+    /// get are removed (they must not be published as `null`). In that order because adding keys
+    /// keeps the template's slots valid (the blank has spare room) and removing them does not.
+    func store(into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>) {
+        var stored: UInt32 = 0
+        for (field, value) in pairs where template.holds(field) {
+            data.set(field, value, in: template)
+            stored |= 1 << UInt32(field.rawValue)
+        }
+        for (field, value) in pairs where !template.holds(field) { data[field.key] = value }
+        let eventSpecific = template.fieldMask & ~EventFields.mask(CallDataField.legEventFields)
+        var missing = eventSpecific & ~stored
+        while missing != 0 {
+            let raw = missing.trailingZeroBitCount
+            missing &= missing - 1
+            data.removeValue(forKey: CallDataField(rawValue: raw)!.key)
+        }
+    }
 }

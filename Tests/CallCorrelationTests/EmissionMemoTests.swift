@@ -158,3 +158,32 @@ struct BridgeKindTests {
         }
     }
 }
+
+@Suite("Leg event templates")
+struct LegEventTemplateTests {
+    @Test("Event fields stored by slot give the data that storing them by key gave, missing ones absent")
+    func eventFields() {
+        let templates = LegEventTemplates.shared
+        let samples: [EventFields] = [
+            [:], [.reconstructed: true], [.change: ["reason": "x"]], [.peer: ["id": "1"]],
+            [.disposition: "answered", .hangupCause: 16, .hangupCauseText: .null, .ringSeconds: 1.5, .talkSeconds: 0,
+             .reconstructed: false, .hangupBy: .null, .forwardedTo: "1002"],
+            [.disposition: "answered", .ringSeconds: 2],
+            [.change: "a", .change: "b", .peer: .null],
+        ]
+        for type in [EventName.callStarted, .callConnected, .callUpdated, .callFinished] {
+            let template = templates.template(for: type)
+            for fields in samples {
+                var bySlot = template.blank
+                fields.store(into: &bySlot, template: template)
+                // What the data held before: the leg event fields, then each pair by key.
+                var byKey = template.blank
+                for field in CallDataField.allCases where !CallDataField.legEventFields.contains(field) {
+                    byKey.removeValue(forKey: field.key)
+                }
+                for (field, value) in fields.pairs { byKey[field.key] = value }
+                #expect(bySlot == byKey, "\(type) \(fields.pairs.map(\.0))")
+            }
+        }
+    }
+}

@@ -87,29 +87,32 @@ extension CallCorrelator {
         at index: ChannelIndex, from snapshot: ChannelSnapshot, at instant: EventInstant,
         into out: inout CorrelationOutput
     ) {
-        let (id, callID, newLinkedID) = withChannel(at: index) { record -> (String, String, String?) in
-            record.lastActivity = instant
-            snapshot.store(.stateDesc, as: .nonEmpty, into: &record.stateDesc)
-            snapshot.store(.accountCode, as: .nonEmpty, into: &record.accountCode)
-            snapshot.store(.context, as: .nonEmpty, into: &record.context)
-            if record.phase == .pending {
-                snapshot.store(.callerIDNum, as: .known, into: &record.callerIDNum)
-                snapshot.store(.callerIDName, as: .knownUnescaped, into: &record.callerIDName)
-                // A trunk may deliver the call to `s` and route the DID later: the first real
-                // extension seen before the leg is announced is the dialled number.
-                if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
-                    record.initialExten = exten
+        // The message's fields are opened once for all the stores (see `store(_:as:into:in:)`).
+        let (id, callID, newLinkedID) = snapshot.message.withFields { fields in
+            withChannel(at: index) { record -> (String, String, String?) in
+                record.lastActivity = instant
+                snapshot.store(.stateDesc, as: .nonEmpty, into: &record.stateDesc, in: fields)
+                snapshot.store(.accountCode, as: .nonEmpty, into: &record.accountCode, in: fields)
+                snapshot.store(.context, as: .nonEmpty, into: &record.context, in: fields)
+                if record.phase == .pending {
+                    snapshot.store(.callerIDNum, as: .known, into: &record.callerIDNum, in: fields)
+                    snapshot.store(.callerIDName, as: .knownUnescaped, into: &record.callerIDName, in: fields)
+                    // A trunk may deliver the call to `s` and route the DID later: the first real
+                    // extension seen before the leg is announced is the dialled number.
+                    if nonEmptyExten(record.initialExten) == nil, let exten = nonEmptyExten(snapshot.exten) {
+                        record.initialExten = exten
+                    }
                 }
+                snapshot.store(.connectedLineNum, as: .known, into: &record.connectedLineNum, in: fields)
+                var newLinkedID: String?
+                if !snapshot.has(.linkedID, equalTo: record.linkedID, in: fields), let linkedID = snapshot.linkedID,
+                    linkedID != record.linkedID
+                {
+                    record.linkedID = linkedID
+                    newLinkedID = linkedID
+                }
+                return (record.uniqueID, record.callID, newLinkedID)
             }
-            snapshot.store(.connectedLineNum, as: .known, into: &record.connectedLineNum)
-            var newLinkedID: String?
-            if !snapshot.has(.linkedID, equalTo: record.linkedID), let linkedID = snapshot.linkedID,
-                linkedID != record.linkedID
-            {
-                record.linkedID = linkedID
-                newLinkedID = linkedID
-            }
-            return (record.uniqueID, record.callID, newLinkedID)
         }
         touchedSinceConnect?.insert(id)
         guard let linkedID = newLinkedID else { return }

@@ -166,7 +166,7 @@ extension CallCorrelator {
         }
         guard applicationAt >= 0, !message.valueIsEmpty(at: applicationAt) else { return }
         let application = message.value(at: applicationAt)
-        let isVoicemail = application.utf8.count == 9 && application.lowercased() == "voicemail"
+        let isVoicemail = application.utf8.count == 9 && lowercasedEquals(application, "voicemail")
         withChannel(at: index) { record in
             record.application = application
             if isVoicemail { record.ranVoicemail = true }
@@ -208,7 +208,7 @@ extension CallCorrelator {
     mutating func handleNewstate(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         guard let id = observe(ChannelSnapshot(message), at: instant, create: true, into: &out) else { return }
         guard
-            let isUp = withChannel(id, { $0.isRealLeg && $0.phase != .ended ? $0.stateDesc?.lowercased() == "up" : nil })
+            let isUp = withChannel(id, { $0.isRealLeg && $0.phase != .ended ? isUp($0.stateDesc) : nil })
                 ?? nil
         else { return }
         publishStart(id, at: instant, into: &out)
@@ -389,7 +389,7 @@ extension CallCorrelator {
             }
             leg.displayName = leg.callerIDName
             leg.isExternal = classifier.isExternal(number: leg.number, channel: leg.name)
-            leg.legState = leg.stateDesc?.lowercased() == "up" ? .up : .ringing
+            leg.legState = isUp(leg.stateDesc) ? .up : .ringing
             leg.phase = .live
             return (leg.isExternal, leg.initialExten, leg.reconstructed, needsTenant ? classifier.tenant(for: leg) : nil)
         }!
@@ -459,6 +459,9 @@ extension CallCorrelator {
 
     func legRecord(_ id: String) -> ChannelRecord? { state.channels[id] }
 }
+
+/// Whether a `ChannelStateDesc` is `Up` (in any case), without making a lowercased copy.
+func isUp(_ stateDesc: String?) -> Bool { stateDesc.map { lowercasedEquals($0, "up") } ?? false }
 
 /// `hangup_by` of `finished`.
 enum HangupByField: Int, JSONObjectField {

@@ -15,7 +15,14 @@ extension CallCorrelator {
     ) {
         guard let legIndex = state.channels.index(forKey: legID) else { return }
         let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
-        var builtLegs: [LegObjectMemo] = []
+        // The list's buffer is reused from event to event (taken out of `self` so that it is
+        // unique here, and emptied before it goes back: no memo entry stays referenced by it).
+        var builtLegs = legListBuffer
+        legListBuffer = []
+        defer {
+            builtLegs.removeAll(keepingCapacity: true)
+            legListBuffer = builtLegs
+        }
         let template = LegEventTemplates.shared.template(for: type)
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
@@ -46,6 +53,9 @@ extension CallCorrelator {
                 return (call.sequenceBase + call.sequence, call.tenant)
             })
         else { preconditionFailure("no call \(callID)") }
+        // Room for the events one message usually causes (a connect publishes two, a hangup up to
+        // three): growing the list one event at a time reallocated it for each.
+        if out.events.isEmpty { out.events.reserveCapacity(4) }
         out.events.append(
             CallEvent(
                 id: eventID(callID: callID, sequence: sequence), type: type, timestamp: instant,

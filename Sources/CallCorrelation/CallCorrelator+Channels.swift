@@ -144,9 +144,9 @@ extension CallCorrelator {
             for position in 0..<fields.count {
                 let key = fields.key(position)
                 if key.count == 8 {
-                    if uniqueID < 0, equalsIgnoringASCIICase(key, "uniqueid") { uniqueID = position }
+                    if uniqueID < 0, equalsIgnoringCase(key, "uniqueid") { uniqueID = position }
                 } else if key.count == 11 {
-                    if application < 0, equalsIgnoringASCIICase(key, "application") { application = position }
+                    if application < 0, equalsIgnoringCase(key, "application") { application = position }
                 } else {
                     continue
                 }
@@ -197,7 +197,7 @@ extension CallCorrelator {
     static func relevantVariable(of message: AMIMessage, anyName: Bool) -> String? {
         if anyName { return message["Variable"] }
         let isVoicemail: Bool? = message.withFields { fields in
-            for position in 0..<fields.count where equalsIgnoringASCIICase(fields.key(position), "variable") {
+            for position in 0..<fields.count where equalsIgnoringCase(fields.key(position), "variable") {
                 return fields.value(position).elementsEqual("VM_MESSAGEFILE".utf8)
             }
             return nil

@@ -213,13 +213,13 @@ private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix
 }
 
 /// Whether `bytes[start...]` equals `literal`, lowercase ASCII letters only, ignoring the case of
-/// `bytes`.
+/// `bytes` (the same answer as ``equalsIgnoringASCIICase(_:_:)`` for such a literal).
 ///
 /// Eight (or four) bytes at a time, with `| 0x20` on every byte: it lowercases letters, and for a
 /// literal made of letters only no other byte can match. Runs for most keys of every channel
 /// event, so a compare is a few loads instead of a loop over the key.
 @inline(__always)
-private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ literal: StaticString) -> Bool {
+func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0, _ literal: StaticString) -> Bool {
     let count = literal.utf8CodeUnitCount
     guard bytes.count - start == count, let base = bytes.baseAddress else { return false }
     let key = UnsafeRawPointer(base + start), expected = UnsafeRawPointer(literal.utf8Start)

@@ -187,3 +187,33 @@ struct LegEventTemplateTests {
         }
     }
 }
+
+@Suite("Key compares")
+struct KeyCompareTests {
+    @Test("Word-at-a-time compare of letter-only keys agrees with the byte-by-byte compare")
+    func letterKeys() {
+        let names: [StaticString] = ["uniqueid", "application", "variable", "timestamp", "event", "exten"]
+        var keys = ["Uniqueid", "UNIQUEID", "uniqueid", "Uniqueid ", "Uniqueie", "Uniqu@id", "Linkedid", "Application",
+                    "APPLICATIOn", "Applicatio", "Variable", "VARIABLE", "Timestamp", "TimeStamp", "Timestamp1", "Event",
+                    "Exten", "EXTEN", "", "u", "Uniq`eid", "\u{0}niqueid"]
+        // Every single-byte change of each name, in both cases.
+        for name in names {
+            let bytes = Array(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            for index in bytes.indices {
+                for byte in UInt8(0)...UInt8(255) where byte % 7 == 0 || byte == bytes[index] ^ 0x20 || byte == bytes[index] ^ 0x40 {
+                    var changed = bytes
+                    changed[index] = byte
+                    keys.append(String(decoding: changed, as: UTF8.self))
+                }
+            }
+        }
+        for key in keys {
+            let bytes = Array(key.utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                for name in names {
+                    #expect(equalsIgnoringCase(buffer, name) == equalsIgnoringASCIICase(buffer, name), "\(key) \(name)")
+                }
+            }
+        }
+    }
+}

@@ -15,14 +15,7 @@ extension CallCorrelator {
     ) {
         guard let legIndex = state.channels.index(forKey: legID) else { return }
         let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
-        // The list's buffer is reused from event to event (taken out of `self` so that it is
-        // unique here, and emptied before it goes back: no memo entry stays referenced by it).
-        var builtLegs = legListBuffer
-        legListBuffer = []
-        defer {
-            builtLegs.removeAll(keepingCapacity: true)
-            legListBuffer = builtLegs
-        }
+        var builtLegs: [LegObjectMemo] = []
         let template = LegEventTemplates.shared.template(for: type)
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)

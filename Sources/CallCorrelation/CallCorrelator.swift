@@ -38,9 +38,6 @@ public struct CallCorrelator: Sendable {
     var touchedSinceConnect: Set<String>? = nil
     /// Published leg objects by leg id (see ``LegObjectMemo``). Derived data, not in the snapshot.
     var legObjects = LegObjectCache()
-    /// Storage of the per-event list of leg memo entries (``emitLegEvent``), kept empty between
-    /// events. Derived, not in the snapshot.
-    var legListBuffer: [LegObjectMemo] = []
 
     public init(configuration: CorrelationConfiguration = CorrelationConfiguration()) {
         self.configuration = configuration

@@ -20,13 +20,6 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
     /// same channel) cost a string comparison instead of a hash.
     private var lastChangedKey: String?
     var isTracking = false
-    /// The last two keys ``index(forKey:)`` found, and where (the most recent first). Handlers look the same id up several
-    /// times while handling one message (observe, then the handler, then `publishStart`, then the
-    /// event's emission); a repeated lookup costs a compare instead of hashing and probing. Every
-    /// operation that can add or remove an entry (which moves entries and ages the table) forgets
-    /// it; changing a stored value in place (``subscript(valueAt:)``) does not.
-    private var lastFound: (key: String, index: Index)?
-    private var previousFound: (key: String, index: Index)?
 
     init() { storage = [:] }
 
@@ -38,14 +31,10 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
         get { storage[StateKey(key)] }
         set {
             noteChange(key)
-            lastFound = nil
-            previousFound = nil
             storage[StateKey(key)] = newValue
         }
         _modify {
             noteChange(key)
-            lastFound = nil
-            previousFound = nil
             yield &storage[StateKey(key)]
         }
     }
@@ -54,8 +43,6 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
         get { storage[StateKey(key), default: defaultValue()] }
         _modify {
             noteChange(key)
-            lastFound = nil
-            previousFound = nil
             yield &storage[StateKey(key), default: defaultValue()]
         }
     }
@@ -68,17 +55,7 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
 
     /// Where `key` is stored, for in-place updates through ``subscript(valueAt:)`` without hashing
     /// the key again (valid until an entry is added or removed).
-    mutating func index(forKey key: String) -> Index? {
-        if let lastFound, StateKey(lastFound.key) == StateKey(key) { return lastFound.index }
-        if let previousFound, StateKey(previousFound.key) == StateKey(key) {
-            swap(&self.lastFound, &self.previousFound)
-            return previousFound.index
-        }
-        guard let index = storage.index(forKey: StateKey(key)) else { return nil }
-        previousFound = lastFound
-        lastFound = (key, index)
-        return index
-    }
+    func index(forKey key: String) -> Index? { storage.index(forKey: StateKey(key)) }
 
     /// The value at `index`, changed in place; a write records the entry's key like any other.
     subscript(valueAt index: Index) -> Value {
@@ -108,8 +85,6 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
     @discardableResult
     mutating func removeValue(forKey key: String) -> Value? {
         noteChange(key)
-        lastFound = nil
-        previousFound = nil
         return storage.removeValue(forKey: StateKey(key))
     }
 
@@ -121,8 +96,6 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
 
     mutating func removeAll() {
         for key in storage.keys { noteChange(key.string) }
-        lastFound = nil
-        previousFound = nil
         storage.removeAll()
     }
 

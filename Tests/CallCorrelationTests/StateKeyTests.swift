@@ -62,44 +62,6 @@ struct StateKeyTests {
         #expect(large.1 & StateKey.smallStringFlag == 0)
     }
 
-    @Test("A remembered lookup is forgotten whenever entries are added or removed")
-    func rememberedIndex() {
-        var tracked = TrackedDictionary<Int>()
-        var plain: [String: Int] = [:]
-        var generator = SystemRandomNumberGenerator()
-        let keys = (0..<40).map { "r\($0 % 7)-1796415266.\($0)" } + (0..<20).map { "17964.\($0)" }
-        for step in 0..<20_000 {
-            let key = keys[Int.random(in: 0..<keys.count, using: &generator)]
-            switch Int.random(in: 0..<8, using: &generator) {
-            case 0:
-                tracked[key] = step
-                plain[key] = step
-            case 1:
-                tracked.removeValue(forKey: key)
-                plain[key] = nil
-            case 2:
-                tracked[key, default: 0] += 1
-                plain[key, default: 0] += 1
-            case 3:
-                if tracked[key] != nil { tracked[key]! += 2 }
-                if plain[key] != nil { plain[key]! += 2 }
-            case 4:
-                // Changed in place through the remembered index.
-                if let index = tracked.index(forKey: key) { tracked[valueAt: index] += 3 }
-                if plain[key] != nil { plain[key]! += 3 }
-            default:
-                // Looked up twice in a row (the second from the remembered index), with a copy of the
-                // same text so the remembered key is compared by bytes.
-                let copy = String(decoding: Array(key.utf8), as: UTF8.self)
-                for lookup in [key, copy] {
-                    let value = tracked.index(forKey: lookup).map { index in tracked.borrowValue(at: index) { $0 } }
-                    #expect(value == plain[key])
-                }
-            }
-        }
-        #expect(Dictionary(uniqueKeysWithValues: tracked.map { ($0.key, $0.value) }) == plain)
-    }
-
     @Test("Different ids of the same length get different digests")
     func digestsSpread() {
         let ids = (0..<2000).map { "r\($0 % 40)-1796415266.\($0)" }

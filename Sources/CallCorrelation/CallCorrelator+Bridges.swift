@@ -42,16 +42,22 @@ extension CallCorrelator {
 
     mutating func handleBridgeLeave(_ message: AMIMessage, at instant: EventInstant) {
         guard let bridgeID = nonEmpty(message["BridgeUniqueid"]), let id = nonEmpty(message["Uniqueid"]),
-            state.channels.contains(id)
+            let index = state.channels.index(forKey: id)
         else { return }
-        state.channels[id]!.lastActivity = instant
+        withChannel(at: index) { $0.lastActivity = instant }
         touchedSinceConnect?.insert(id)
         leaveBridge(bridgeID, channel: id)
     }
 
+    /// Changed in place through the stored records' indices: the optional-chained subscripts
+    /// (`state.bridges[id]?.memberIDs.removeAll …`) copied each record out and back.
     mutating func leaveBridge(_ bridgeID: String, channel id: String) {
-        state.bridges[bridgeID]?.memberIDs.removeAll { $0 == id }
-        state.channels[id]?.bridgeIDs.removeAll { $0 == bridgeID }
+        if let index = state.bridges.index(forKey: bridgeID) {
+            state.bridges[valueAt: index].memberIDs.removeAll { $0 == id }
+        }
+        if let index = state.channels.index(forKey: id) {
+            withChannel(at: index) { $0.bridgeIDs.removeAll { $0 == bridgeID } }
+        }
     }
 
     mutating func handleBridgeDestroy(_ message: AMIMessage) {
@@ -124,30 +130,36 @@ extension CallCorrelator {
     }
 
     /// Real legs in the given bridges or behind Local pairs bridged there, oldest first.
+    ///
+    /// Runs for every BridgeEnter and every hangup of a talking leg. Records are borrowed (a copy of
+    /// a bridge or channel record retains and releases each of its fields), the visited ids go in
+    /// `StateKey` sets (no SipHash) and each leg's creation order is read while it is visited.
     mutating func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
-        var found: [String] = []
-        var seenChannels: Set<String> = []
-        var seenBridges: Set<String> = []
+        var found: [(order: Int, id: String)] = []
+        var seenChannels: Set<StateKey> = []
+        var seenBridges: Set<StateKey> = []
         var pending = bridgeIDs
         while let bridgeID = pending.popLast() {
-            guard seenBridges.insert(bridgeID).inserted, let members = state.bridges[bridgeID].flatMap({
-                $0.connectsMembers ? $0.memberIDs : nil
-            })
+            guard seenBridges.insert(StateKey(bridgeID)).inserted, let bridgeIndex = state.bridges.index(forKey: bridgeID),
+                let members = state.bridges.borrowValue(at: bridgeIndex, { $0.connectsMembers ? $0.memberIDs : nil })
             else { continue }
-            for member in members where seenChannels.insert(member).inserted {
-                // Records read in place (CallCorrelator+Records.swift), not copied.
-                guard let isLocal = withChannel(member, { $0.hungUp ? nil : $0.isLocal }) ?? nil else { continue }
+            for member in members where seenChannels.insert(StateKey(member)).inserted {
+                guard let index = state.channels.index(forKey: member),
+                    let (isLocal, order) = state.channels.borrowValue(at: index, { $0.hungUp ? nil : ($0.isLocal, $0.order) })
+                else { continue }
                 if isLocal {
-                    if let partner = localPartner(of: member), seenChannels.insert(partner).inserted,
-                        let partnerBridges = withChannel(partner, { $0.hungUp ? nil : $0.bridgeIDs }) ?? nil
+                    if let partner = localPartner(of: member), seenChannels.insert(StateKey(partner)).inserted,
+                        let partnerBridges = readChannel(partner, { $0.hungUp ? nil : $0.bridgeIDs }) ?? nil
                     {
                         pending.append(contentsOf: partnerBridges)
                     }
                 } else if member != excluded {
-                    found.append(member)
+                    found.append((order, member))
                 }
             }
         }
-        return sortedByOrder(found)
+        guard found.count > 1 else { return found.map(\.id) }
+        found.sort { $0.order < $1.order }
+        return found.map(\.id)
     }
 }

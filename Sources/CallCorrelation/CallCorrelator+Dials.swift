@@ -39,7 +39,7 @@ extension CallCorrelator {
         let forward = nonEmpty(message["Forward"])
         if let dest {
             record(status: status, on: dest)
-            if let forward { state.channels[dest]!.forwardedTo = forward }
+            if let forward { withChannel(dest) { $0.forwardedTo = forward }! }
             // A Local ;1 that did not answer: the real phones its ;2 rang get the same outcome
             // (the ;2's own DialEnd only says CANCEL).
             let isLocal = state.channels.borrowValue(at: state.channels.index(forKey: dest)!) { $0.isLocal }
@@ -48,8 +48,10 @@ extension CallCorrelator {
             }
         }
         if let source {
-            state.channels[source]!.lastDialStatusFromMe = status
-            if status == "ANSWER" { state.channels[source]!.anyDialAnswered = true }
+            withChannel(source) { record in
+                record.lastDialStatusFromMe = status
+                if status == "ANSWER" { record.anyDialAnswered = true }
+            }!
         }
         if let forward {
             let callID = dest.flatMap { state.channels[$0]?.callID } ?? source.flatMap { state.channels[$0]?.callID }
@@ -59,7 +61,7 @@ extension CallCorrelator {
                     "from": .optional(dest.flatMap { state.channels[$0] }.map { $0.isLocal ? nil : $0.number } ?? nil),
                     "to": .string(forward),
                 ]
-                emitLegEvent(.callUpdated, legID: callerID, extra: ["change": change], at: instant, into: &out)
+                emitLegEvent(.callUpdated, legID: callerID, extra: [.change: change], at: instant, into: &out)
             }
         }
     }
@@ -67,34 +69,39 @@ extension CallCorrelator {
     /// Keeps the first decisive status of the dial that rang a channel: a later `CANCEL` (the
     /// Local ;2 tearing down) does not hide an earlier `NOANSWER`/`BUSY`.
     mutating func record(status: String, on id: String) {
-        if let existing = state.channels[id]!.dialStatusToMe, existing == "NOANSWER" || existing == "BUSY",
-            status == "CANCEL"
-        {
-            return
-        }
-        state.channels[id]!.dialStatusToMe = status
+        // In place: `state.channels[id]!.dialStatusToMe` read a copy of the whole record.
+        withChannel(id) { record in
+            if let existing = record.dialStatusToMe, existing == "NOANSWER" || existing == "BUSY", status == "CANCEL" {
+                return
+            }
+            record.dialStatusToMe = status
+        }!
     }
 
     /// Real channels rung through a Local pair (following chains of Local pairs).
-    func realChannelsBehind(localHalf id: String) -> [String] {
+    mutating func realChannelsBehind(localHalf id: String) -> [String] {
         var result: [String] = []
         var visited: Set<String> = []
         var queue = [id]
         while let current = queue.popLast() {
-            guard visited.insert(current).inserted, let record = state.channels[current] else { continue }
-            if !record.isLocal {
+            // Borrowed: the two fields, not a copy of the record.
+            guard visited.insert(current).inserted,
+                let (isLocal, dialed) = readChannel(current, { ($0.isLocal, $0.isLocal ? $0.dialedChannelIDs : []) })
+            else { continue }
+            if !isLocal {
                 result.append(current)
                 continue
             }
             if let partner = localPartner(of: current) { queue.append(partner) }
-            queue.append(contentsOf: record.dialedChannelIDs)
+            queue.append(contentsOf: dialed)
         }
         return sortedByOrder(result)
     }
 
     /// The other half of a Local pair, by name (`;1` ↔ `;2`).
-    func localPartner(of id: String) -> String? {
-        guard let record = state.channels[id], record.isLocal, let partnerName = localPartnerName(record.name)
+    mutating func localPartner(of id: String) -> String? {
+        // Borrowed: only the name is needed, not a copy of the record.
+        guard let name = readChannel(id, { $0.isLocal ? $0.name : nil }) ?? nil, let partnerName = localPartnerName(name)
         else { return nil }
         return state.localChannelIDByName[partnerName]
     }

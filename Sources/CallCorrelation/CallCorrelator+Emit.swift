@@ -13,21 +13,25 @@ extension CallCorrelator {
         _ type: EventName, legID: String, peerID: String? = nil, extra: EventFields = [:],
         at instant: EventInstant, into out: inout CorrelationOutput
     ) {
-        guard let callID = withChannel(legID, { $0.callID }) else { return }
-        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
-        let template = legEventTemplate
+        guard let legIndex = state.channels.index(forKey: legID) else { return }
+        let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
+        var builtLegs: [LegObjectMemo] = []
+        let template = LegEventTemplates.shared.template(for: type)
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
-        let legObject = builtLegs.first { $0.id == legID }?.memo.object ?? legDictionary(legID)!
+        let legObject = builtLegs.first { $0.facts.uniqueID == legID }?.object ?? legDictionary(legID)!
         data.set(.leg, .object(legObject), in: template)
         // The leg object comes from `legObjectTemplate`: its slots read without hashing.
         data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
         data.set(.answeredAt, legObject.values[legObjectTemplate.slot(.answeredAt)], in: template)
         data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
-        if let peerID, let peerObject = builtLegs.first(where: { $0.id == peerID })?.memo.object ?? legDictionary(peerID) {
-            data["peer"] = .object(peerObject)
+        var fields = extra
+        if let peerID,
+            let peerObject = builtLegs.first(where: { $0.facts.uniqueID == peerID })?.object ?? legDictionary(peerID)
+        {
+            fields.append(.peer, .object(peerObject))
         }
-        for (key, value) in extra.pairs { data[key] = value }
+        fields.store(into: &data, template: template)
         emitCallEvent(type, callID: callID, data: data, at: instant, into: &out)
     }
 
@@ -42,63 +46,77 @@ extension CallCorrelator {
                 return (call.sequenceBase + call.sequence, call.tenant)
             })
         else { preconditionFailure("no call \(callID)") }
+        // Room for the events one message usually causes (a connect publishes two, a hangup up to
+        // three): growing the list one event at a time reallocated it for each.
+        if out.events.isEmpty { out.events.reserveCapacity(4) }
         out.events.append(
             CallEvent(
-                id: "evt_\(callID)_\(sequence)", type: type, timestamp: instant,
+                id: eventID(callID: callID, sequence: sequence), type: type, timestamp: instant,
                 tenant: tenant ?? CorrelationConfiguration.mainTenant, sequence: sequence,
                 callID: callID, data: .object(data)))
     }
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
     mutating func callData(_ callID: String) -> [String: JSONValue] {
-        var builtLegs: [(id: String, memo: LegObjectMemo)] = []
+        var builtLegs: [LegObjectMemo] = []
         let template = callDataTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
         return data
     }
 
-    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the leg
-    /// objects of the `legs` snapshot by leg id, for callers that publish one of them again (`leg`,
+    /// Stores the fields of ``callData(_:)`` in `data` (made from `template`) and hands back the memo
+    /// entries of the `legs` snapshot, in order, for callers that publish one of them again (`leg`,
     /// `peer`).
+    ///
+    /// Records are borrowed, never copied or marked as changed, and each leg is looked up once: the
+    /// caller's `lastPeerID` is read when the loop meets the caller.
     mutating func fillCallData(
         _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
-        builtLegs: inout [(id: String, memo: LegObjectMemo)]
+        builtLegs: inout [LegObjectMemo]
     ) {
-        guard
-            let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) = withCall(callID, {
+        guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
+        let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) =
+            state.calls.borrowValue(at: callIndex) {
                 ($0.channelIDs, $0.callerLegID, $0.dialedNumber, $0.relatedCallIDs, $0.direction, $0.queue)
-            })
-        else { preconditionFailure("no call \(callID)") }
+            }
         var legs: [JSONValue] = []
         legs.reserveCapacity(channelIDs.count)
         builtLegs.reserveCapacity(channelIDs.count)
-        var firstCallee: String?
+        var firstCallee: LegObjectMemo?
+        /// `.some(lastPeerID)` of the caller once its record was read (it exists then).
+        var callerPeerID: String??
         for id in channelIDs {
-            guard let index = state.channels.index(forKey: id),
-                let role = withChannel(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
+            guard let index = state.channels.index(forKey: id) else { continue }
+            if callerPeerID == nil, let callerLegID, id == callerLegID {
+                callerPeerID = .some(state.channels.borrowValue(at: index) { $0.lastPeerID })
+            }
+            guard let role = state.channels.borrowValue(at: index, { $0.isRealLeg && $0.phase != .pending ? $0.role : nil })
             else { continue }
-            if firstCallee == nil, role == .callee { firstCallee = id }
             let memo = legMemo(at: index)
-            builtLegs.append((id, memo))
+            if firstCallee == nil, role == .callee { firstCallee = memo }
+            builtLegs.append(memo)
             legs.append(.object(memo.object))
+        }
+        if callerPeerID == nil, let callerLegID, let index = state.channels.index(forKey: callerLegID) {
+            callerPeerID = .some(state.channels.borrowValue(at: index) { $0.lastPeerID })
         }
         // `from`/`to` are legs of this call most of the time: their memo entries were just read.
         func party(_ id: String) -> JSONValue? {
-            if let built = builtLegs.first(where: { $0.id == id }) { return built.memo.party }
+            if let built = builtLegs.first(where: { $0.facts.uniqueID == id }) { return built.party }
             return state.channels.index(forKey: id).map { legMemo(at: $0).party }
         }
-        let caller = callerLegID.flatMap { state.channels.index(forKey: $0) != nil ? $0 : nil }
         var to: JSONValue?
-        if let caller, let peerID = withChannel(caller, { $0.lastPeerID }) ?? nil, let peer = party(peerID) {
+        if let callerPeer = callerPeerID, let peerID = callerPeer, let peer = party(peerID) {
             to = peer
-        } else if let firstCallee, let callee = party(firstCallee) {
-            to = callee
+        } else if let firstCallee {
+            to = firstCallee.party
         }
+        let from: JSONValue? = callerPeerID != nil ? callerLegID.flatMap { party($0) } : nil
         data.set(.callID, .string(callID), in: template)
         data.set(.relatedCallIDs, .array(relatedCallIDs.map { .string($0) }), in: template)
         data.set(.direction, .string((direction ?? .internal).rawValue), in: template)
-        data.set(.from, caller.flatMap { party($0) } ?? partyJSON(number: nil, name: nil), in: template)
+        data.set(.from, from ?? partyJSON(number: nil, name: nil), in: template)
         data.set(.to, to ?? partyJSON(number: .optional(dialedNumber), name: nil), in: template)
         data.set(.dialedNumber, .optional(dialedNumber), in: template)
         data.set(.queue, queueJSON(queue), in: template)
@@ -148,11 +166,56 @@ extension CallCorrelator {
     }
 }
 
-/// The call-level keys of leg events and summaries (`callDataTemplate`), and those every leg event
-/// adds (`legEventTemplate`).
+/// `evt_<call id>_<sequence>` (invariant 2), written into one buffer.
+///
+/// Why: string interpolation appended three pieces (a `String.append` each, with its growth
+/// checks) and formatted the integer through `description`, ~1.2k instructions per event.
+func eventID(callID: String, sequence: Int) -> String {
+    guard sequence >= 0 else { return "evt_\(callID)_\(sequence)" }
+    var digits = 1
+    var rest = sequence / 10
+    while rest > 0 {
+        digits += 1
+        rest /= 10
+    }
+    var callID = callID
+    return callID.withUTF8 { id in
+        String(unsafeUninitializedCapacity: 5 + id.count + digits) { buffer in
+            buffer[0] = UInt8(ascii: "e")
+            buffer[1] = UInt8(ascii: "v")
+            buffer[2] = UInt8(ascii: "t")
+            buffer[3] = UInt8(ascii: "_")
+            var end = 4
+            for byte in id {
+                buffer[end] = byte
+                end += 1
+            }
+            buffer[end] = UInt8(ascii: "_")
+            end += digits
+            var value = sequence
+            for offset in 0..<digits {
+                buffer[end - offset] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                value /= 10
+            }
+            return end + 1
+        }
+    }
+}
+
+/// The call-level keys of leg events and summaries (`callDataTemplate`), those every leg event adds,
+/// and the event-specific ones (``LegEventTemplates``).
 enum CallDataField: Int, JSONObjectField {
     case callID, relatedCallIDs, direction, from, to, dialedNumber, queue, legs
     case leg, startedAt, answeredAt, endedAt
+    /// Event-specific fields (``EventFields``).
+    case peer, change, reconstructed, disposition, hangupCause, hangupCauseText, ringSeconds, talkSeconds, hangupBy
+    case forwardedTo
+
+    /// The fields of every leg event.
+    static let legEventFields: [CallDataField] = [
+        .callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs, .leg, .startedAt, .answeredAt,
+        .endedAt,
+    ]
 
     var key: String {
         switch self {
@@ -168,6 +231,16 @@ enum CallDataField: Int, JSONObjectField {
         case .startedAt: "started_at"
         case .answeredAt: "answered_at"
         case .endedAt: "ended_at"
+        case .peer: "peer"
+        case .change: "change"
+        case .reconstructed: "reconstructed"
+        case .disposition: "disposition"
+        case .hangupCause: "hangup_cause"
+        case .hangupCauseText: "hangup_cause_text"
+        case .ringSeconds: "ring_seconds"
+        case .talkSeconds: "talk_seconds"
+        case .hangupBy: "hangup_by"
+        case .forwardedTo: "forwarded_to"
         }
     }
 }
@@ -175,7 +248,37 @@ enum CallDataField: Int, JSONObjectField {
 /// Room for the keys added after the template's (event-specific data, summaries).
 let callDataTemplate = JSONObjectTemplate<CallDataField>(
     [.callID, .relatedCallIDs, .direction, .from, .to, .dialedNumber, .queue, .legs], spare: 16)
-let legEventTemplate = JSONObjectTemplate<CallDataField>(spare: 12)
+
+/// The blank data of each leg event type: the fields of every leg event plus the event-specific
+/// fields that type (nearly) always carries (`peer` of `connected`, `change` of `updated`, the
+/// outcome of `finished`), so that those are stored by slot instead of hashed into the data.
+/// ``EventFields/store(into:template:)`` removes a template field an event did not get.
+struct LegEventTemplates: Sendable {
+    static let shared = LegEventTemplates()
+
+    let started = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields, spare: 12)
+    let connected = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields + [.peer], spare: 12)
+    let updated = JSONObjectTemplate<CallDataField>(CallDataField.legEventFields + [.change], spare: 12)
+    let finished = JSONObjectTemplate<CallDataField>(
+        CallDataField.legEventFields + [
+            .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
+        ], spare: 12)
+    /// Event-specific fields of each template (a bit per raw value), the ones an event may lack.
+    let optionalFieldsOfConnected = EventFields.mask([.peer])
+    let optionalFieldsOfUpdated = EventFields.mask([.change])
+    let optionalFieldsOfFinished = EventFields.mask([
+        .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
+    ])
+
+    func template(for type: EventName) -> JSONObjectTemplate<CallDataField> {
+        switch type {
+        case .callConnected: connected
+        case .callUpdated: updated
+        case .callFinished: finished
+        default: started
+        }
+    }
+}
 
 enum PartyField: Int, JSONObjectField {
     case number, name
@@ -191,12 +294,36 @@ enum PartyField: Int, JSONObjectField {
 let partyTemplate = JSONObjectTemplate<PartyField>()
 
 /// Event-specific fields of a leg event (`change`, `disposition`, …), stored into its data in
-/// order. A list, not a dictionary: each key is hashed once, when it goes into the data.
+/// order. A list, not a dictionary, keyed by ``CallDataField``: a field the event's template holds
+/// is stored by slot, any other is hashed once, when it goes into the data.
 struct EventFields: ExpressibleByDictionaryLiteral {
-    private(set) var pairs: [(String, JSONValue)]
+    private(set) var pairs: [(CallDataField, JSONValue)]
 
-    init(dictionaryLiteral elements: (String, JSONValue)...) { pairs = elements }
+    init(dictionaryLiteral elements: (CallDataField, JSONValue)...) { pairs = elements }
 
     /// Adds a field; a later field with the same key replaces an earlier one in the data.
-    mutating func append(_ key: String, _ value: JSONValue) { pairs.append((key, value)) }
+    mutating func append(_ field: CallDataField, _ value: JSONValue) { pairs.append((field, value)) }
+
+    /// A bit per field.
+    static func mask(_ fields: [CallDataField]) -> UInt32 { fields.reduce(0) { $0 | 1 << UInt32($1.rawValue) } }
+
+    /// Stores the fields into `data` (made from `template`): first every field the template holds,
+    /// by slot, then the others by key, then the template's event-specific fields this event did not
+    /// get are removed (they must not be published as `null`). In that order because adding keys
+    /// keeps the template's slots valid (the blank has spare room) and removing them does not.
+    func store(into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>) {
+        var stored: UInt32 = 0
+        for (field, value) in pairs where template.holds(field) {
+            data.set(field, value, in: template)
+            stored |= 1 << UInt32(field.rawValue)
+        }
+        for (field, value) in pairs where !template.holds(field) { data[field.key] = value }
+        let eventSpecific = template.fieldMask & ~EventFields.mask(CallDataField.legEventFields)
+        var missing = eventSpecific & ~stored
+        while missing != 0 {
+            let raw = missing.trailingZeroBitCount
+            missing &= missing - 1
+            data.removeValue(forKey: CallDataField(rawValue: raw)!.key)
+        }
+    }
 }

@@ -19,7 +19,7 @@ extension CallCorrelator {
         let change: JSONValue = [
             "reason": "queue_joined", "queue": .string(name), "position": position.map { .int(Int64($0)) } ?? .null,
         ]
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 
     mutating func handleQueueCallerLeave(
@@ -37,7 +37,7 @@ extension CallCorrelator {
             "reason": "queue_left", "queue": .string(queue.name),
             "wait_seconds": .double(roundedSeconds(queue.waitSeconds ?? 0)), "abandoned": .bool(queue.abandoned),
         ]
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 
     /// Raised for caller hangup and also for queue timeout, leavewhenempty and withdraw (P16);
@@ -58,7 +58,7 @@ extension CallCorrelator {
             "original_position": message["OriginalPosition"].flatMap { Int64($0) }.map { .int($0) } ?? .null,
             "hold_seconds": message["HoldTime"].flatMap { Int64($0) }.map { .int($0) } ?? .null,
         ]
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 
     /// `AgentCalled`: the member channel (often a Local ;1) belongs to the caller's call already

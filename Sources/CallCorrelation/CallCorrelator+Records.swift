@@ -23,6 +23,14 @@ extension CallCorrelator {
         try body(&state.channels[valueAt: index])
     }
 
+    /// Passes the stored record of channel `id` to `body` to read (borrowed: not copied, not recorded
+    /// as changed); `nil` when the channel is unknown.
+    @inline(__always)
+    mutating func readChannel<R>(_ id: String, _ body: (borrowing ChannelRecord) throws -> R) rethrows -> R? {
+        guard let index = state.channels.index(forKey: id) else { return nil }
+        return try state.channels.borrowValue(at: index, body)
+    }
+
     /// Runs `body` on the stored record of call `id` in place; `nil` when the call is unknown.
     @inline(__always)
     mutating func withCall<R>(_ id: String, _ body: (inout CallRecord) throws -> R) rethrows -> R? {
@@ -32,11 +40,12 @@ extension CallCorrelator {
 
     /// Channel ids in creation order. The orders are read once, before sorting: a sort closure
     /// that reads `state` made the optimiser copy the whole engine for each call.
-    func sortedByOrder(_ ids: [String]) -> [String] {
+    mutating func sortedByOrder(_ ids: [String]) -> [String] {
         guard ids.count > 1 else { return ids }
         var keyed: [(order: Int, id: String)] = []
         keyed.reserveCapacity(ids.count)
-        for id in ids { keyed.append((state.channels[id]!.order, id)) }
+        // Borrowed: `state.channels[id]!.order` copied the whole record for one field.
+        for id in ids { keyed.append((readChannel(id, { $0.order })!, id)) }
         keyed.sort { $0.order < $1.order }
         return keyed.map(\.id)
     }

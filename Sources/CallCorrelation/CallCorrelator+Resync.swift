@@ -47,7 +47,7 @@ extension CallCorrelator {
                 createChannel(id: id, name: name, snapshot: snapshot, at: instant)
                 state.channels[id]!.adopted = true
                 state.channels[id]!.reconstructed = true
-                if snapshot.stateDesc?.lowercased() == "up" { state.channels[id]!.answeredAt = instant }
+                if isUp(snapshot.stateDesc) { state.channels[id]!.answeredAt = instant }
                 if state.channels[id]!.isRealLeg {
                     out.diagnostics.append(.adoptedAfterReconnect(uniqueID: id, callID: state.channels[id]!.callID))
                 }

@@ -56,7 +56,7 @@ extension CallCorrelator {
             guard let leg = state.channels[id], leg.isRealLeg, leg.phase != .ended else { continue }
             publishStart(id, at: instant, into: &out)
             if summarized.insert(leg.callID).inserted { state.calls[leg.callID]!.transfers.append(change) }
-            emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+            emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
         }
     }
 
@@ -74,7 +74,7 @@ extension CallCorrelator {
         state.channels[id]!.legState = onHold ? .onHold : .up
         var change: [String: JSONValue] = ["reason": onHold ? "hold" : "unhold"]
         if onHold { change["music_class"] = .optional(nonEmpty(message["MusicClass"])) }
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": .object(change)], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: .object(change)], at: instant, into: &out)
     }
 
     mutating func handleRecording(
@@ -86,6 +86,6 @@ extension CallCorrelator {
         else { return }
         state.channels[id]!.recording = started
         let change: JSONValue = ["reason": started ? "recording_started" : "recording_stopped"]
-        emitLegEvent(.callUpdated, legID: id, extra: ["change": change], at: instant, into: &out)
+        emitLegEvent(.callUpdated, legID: id, extra: [.change: change], at: instant, into: &out)
     }
 }

@@ -148,36 +148,48 @@ struct ChannelSnapshot {
     /// `target` already holds the value's bytes: channel events repeat the whole block, and most
     /// of its values are the ones the record has.
     func store(_ field: Field, as form: ValueForm, into target: inout String?) {
+        message.withFields { fields in store(field, as: form, into: &target, in: fields) }
+    }
+
+    /// ``store(_:as:into:)`` with the message's fields already open: a refresh stores up to seven
+    /// fields, and opening them for each (`withFields` retains and releases the message's storage)
+    /// cost about as much as the compares.
+    func store(_ field: Field, as form: ValueForm, into target: inout String?, in fields: AMIMessage.FieldTable) {
         let position = positions[field.rawValue]
         guard position >= 0 else { return }
-        let unchanged: Bool = message.withFields { fields in
-            let bytes = fields.value(Int(position))
-            if bytes.isEmpty { return true }
-            if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return true }
-            if form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\")) { return false }
-            guard let current = target?.utf8, current.count == bytes.count else { return false }
-            // Read in place: `withUTF8` on a copy costs a retain and a uniqueness check.
-            return current.withContiguousStorageIfAvailable { sameBytes($0, bytes) } ?? current.elementsEqual(bytes)
+        let bytes = fields.value(Int(position))
+        // Empty: the property is nil, nothing is stored.
+        if bytes.isEmpty { return }
+        if form != .nonEmpty && bytes.count == 9 && sameBytes(bytes, "<unknown>") { return }
+        if !(form == .knownUnescaped && bytes.contains(UInt8(ascii: "\\"))), let current = target?.utf8,
+            current.count == bytes.count,
+            current.withContiguousStorageIfAvailable({ sameBytes($0, bytes) }) ?? current.elementsEqual(bytes)
+        {
+            return
         }
-        guard !unchanged else { return }
+        // The same `String` as `message.value(at:)` (AMIMessage decodes the value's bytes as UTF-8).
+        let text = String(decoding: bytes, as: UTF8.self)
         let value: String?
         switch form {
-        case .nonEmpty: value = nonEmptyValue(field)
-        case .known: value = known(nonEmptyValue(field))
-        case .knownUnescaped: value = known(nonEmptyValue(field)).map(AMIEscaping.unescape)
+        case .nonEmpty: value = text
+        case .known: value = known(text)
+        case .knownUnescaped: value = known(text).map(AMIEscaping.unescape)
         }
         if let value { target = value }
     }
 
     /// Whether the field is present, not empty and holds exactly the bytes of `text`.
     func has(_ field: Field, equalTo text: String) -> Bool {
+        message.withFields { fields in has(field, equalTo: text, in: fields) }
+    }
+
+    /// ``has(_:equalTo:)`` with the message's fields already open.
+    func has(_ field: Field, equalTo text: String, in fields: AMIMessage.FieldTable) -> Bool {
         let position = positions[field.rawValue]
         guard position >= 0 else { return false }
-        return message.withFields { fields in
-            let bytes = fields.value(Int(position))
-            guard !bytes.isEmpty, bytes.count == text.utf8.count else { return false }
-            return text.utf8.withContiguousStorageIfAvailable { sameBytes(bytes, $0) } ?? text.utf8.elementsEqual(bytes)
-        }
+        let bytes = fields.value(Int(position))
+        guard !bytes.isEmpty, bytes.count == text.utf8.count else { return false }
+        return text.utf8.withContiguousStorageIfAvailable { sameBytes(bytes, $0) } ?? text.utf8.elementsEqual(bytes)
     }
 
     /// `ChanVariable: NAME=value` lines of this prefix (both syntaxes of ami-reference §2.0).
@@ -201,13 +213,13 @@ private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix
 }
 
 /// Whether `bytes[start...]` equals `literal`, lowercase ASCII letters only, ignoring the case of
-/// `bytes`.
+/// `bytes` (the same answer as ``equalsIgnoringASCIICase(_:_:)`` for such a literal).
 ///
 /// Eight (or four) bytes at a time, with `| 0x20` on every byte: it lowercases letters, and for a
 /// literal made of letters only no other byte can match. Runs for most keys of every channel
 /// event, so a compare is a few loads instead of a loop over the key.
 @inline(__always)
-private func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ literal: StaticString) -> Bool {
+func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0, _ literal: StaticString) -> Bool {
     let count = literal.utf8CodeUnitCount
     guard bytes.count - start == count, let base = bytes.baseAddress else { return false }
     let key = UnsafeRawPointer(base + start), expected = UnsafeRawPointer(literal.utf8Start)

@@ -61,7 +61,7 @@ public struct CorrelationSession: Sendable {
     /// this runs for every AMI message, and making a `String` of it cost more than the parse.
     public static func stampedInstant(of message: AMIMessage) -> EventInstant? {
         message.withFields { fields in
-            for position in 0..<fields.count where equalsIgnoringASCIICase(fields.key(position), "timestamp") {
+            for position in 0..<fields.count where equalsIgnoringCase(fields.key(position), "timestamp") {
                 return EventInstant(amiTimestampUTF8: fields.value(position))
             }
             return nil

@@ -182,9 +182,24 @@ struct BridgeRecord: Sendable, Codable {
 
     /// Holding bridges (parking, `holding_bridge`) do not connect their members (ami-reference §2.3).
     var connectsMembers: Bool {
-        if let technology, technology.lowercased() == "holding_bridge" { return false }
-        if let type, type.lowercased() == "parking" || type.lowercased() == "holding" { return false }
+        if let technology, lowercasedEquals(technology, "holding_bridge") { return false }
+        if let type, lowercasedEquals(type, "parking") || lowercasedEquals(type, "holding") { return false }
         return true
+    }
+}
+
+/// `text.lowercased() == lowercase`, without making the lowercased `String` when `text` is ASCII
+/// (where lowercasing maps A–Z and nothing else); other text takes `lowercased()` itself, whose
+/// Unicode mappings can produce ASCII letters (KELVIN SIGN → `k`). `lowercase` is lowercase ASCII.
+func lowercasedEquals(_ text: String, _ lowercase: StaticString) -> Bool {
+    let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+    let ascii: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.allSatisfy { $0 < 0x80 } ? true : nil
+    } ?? nil
+    guard ascii == true else { return text.lowercased().utf8.elementsEqual(expected) }
+    guard text.utf8.count == expected.count else { return false }
+    return zip(text.utf8, expected).allSatisfy { byte, want in
+        (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == want
     }
 }
 

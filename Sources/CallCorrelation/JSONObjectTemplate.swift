@@ -20,6 +20,8 @@ struct JSONObjectTemplate<Field: JSONObjectField>: Sendable {
     let blank: [String: JSONValue]
     /// Slot of each field by raw value (`nil` for fields not in this template).
     private let slots: [Dictionary<String, JSONValue>.Index?]
+    /// A bit per field of this template, by raw value (fields with raw values below 32).
+    let fieldMask: UInt32
 
     init(_ fields: [Field] = Array(Field.allCases), spare: Int = 0) {
         var blank = [String: JSONValue](minimumCapacity: fields.count + spare)
@@ -29,7 +31,12 @@ struct JSONObjectTemplate<Field: JSONObjectField>: Sendable {
         for field in fields { slots[field.rawValue] = blank.index(forKey: field.key) }
         self.blank = blank
         self.slots = slots
+        fieldMask = fields.reduce(0) { $0 | (1 << UInt32($1.rawValue)) }
     }
+
+    /// Whether objects made from this template hold `field`.
+    @inline(__always)
+    func holds(_ field: Field) -> Bool { field.rawValue < slots.count && slots[field.rawValue] != nil }
 
     /// The slot of `field` in objects made from this template.
     @inline(__always)

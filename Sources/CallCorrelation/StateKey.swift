@@ -19,7 +19,27 @@ struct StateKey: Hashable, Sendable {
 
     @inline(__always)
     static func == (lhs: StateKey, rhs: StateKey) -> Bool {
-        let left = lhs.string.utf8, right = rhs.string.utf8
+        // The two words of each `String` first. Equal words are equal text (the same small string,
+        // or the same storage with the same count). Two small strings (ids up to 15 bytes, such as
+        // Asterisk's `1796415266.64`) hold their bytes, zero-padded, and their count in those words,
+        // so different words are different text. A probe of the state's tables is decided here
+        // without reading the bytes through `withContiguousStorageIfAvailable`, which copies a
+        // small string out to the stack for each side.
+        let left = unsafeBitCast(lhs.string, to: (UInt64, UInt64).self)
+        let right = unsafeBitCast(rhs.string, to: (UInt64, UInt64).self)
+        if left == right { return true }
+        if left.1 & right.1 & smallStringFlag != 0 { return false }
+        return bytesEqual(lhs.string, rhs.string)
+    }
+
+    /// Bit of a `String`'s second word set for a small (inline) string on 64-bit platforms
+    /// (`_StringObject`'s discriminator; checked by the tests in StateKeyTests).
+    static let smallStringFlag: UInt64 = 0x2000_0000_0000_0000
+
+    /// Byte equality of the UTF-8 text.
+    @inline(__always)
+    static func bytesEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = lhs.utf8, right = rhs.utf8
         guard left.count == right.count else { return false }
         let equal: Bool?? = left.withContiguousStorageIfAvailable { leftBytes in
             right.withContiguousStorageIfAvailable { rightBytes in bytesEqual(leftBytes, rightBytes) }

@@ -29,6 +29,39 @@ struct StateKeyTests {
         }
     }
 
+    @Test("Equality decided from the strings' words agrees with byte equality, however the strings were made")
+    func equalityFromWords() {
+        func variants(_ text: String) -> [String] {
+            let bytes = Array(text.utf8)
+            return [
+                text, String(decoding: bytes, as: UTF8.self), String(Substring(text)),
+                String(text.utf8.prefix(bytes.count))!,
+                // A large buffer for short text: may be stored out of line even when it would fit inline.
+                String(unsafeUninitializedCapacity: 64) { buffer in
+                    _ = buffer.initialize(from: bytes)
+                    return bytes.count
+                },
+                (text + "x").dropLast().description,
+            ]
+        }
+        let texts = Self.ids + ["123456789012345", "1234567890123456", "12345678901234", "r1-1796415266.64"]
+        for a in texts {
+            for b in texts {
+                for left in variants(a) {
+                    for right in variants(b) {
+                        #expect((StateKey(left) == StateKey(right)) == (a.utf8.elementsEqual(b.utf8)), "\(a) \(b)")
+                    }
+                }
+            }
+        }
+        // The flag is the small-string bit of this platform's `String` layout.
+        let small = unsafeBitCast("1796415266.64", to: (UInt64, UInt64).self)
+        let large = unsafeBitCast(String(decoding: Array("r12-1796415266.64-1796415266.65".utf8), as: UTF8.self),
+                                  to: (UInt64, UInt64).self)
+        #expect(small.1 & StateKey.smallStringFlag != 0)
+        #expect(large.1 & StateKey.smallStringFlag == 0)
+    }
+
     @Test("Different ids of the same length get different digests")
     func digestsSpread() {
         let ids = (0..<2000).map { "r\($0 % 40)-1796415266.\($0)" }

@@ -20,7 +20,7 @@ struct CorrelationStatePart: Sendable {
     let restore: @Sendable (inout CorrelationState, String, Data, JSONDecoder) throws -> Void
 
     init<Value: Codable & Sendable>(_ kind: String,
-                                    _ path: WritableKeyPath<CorrelationState, TrackedDictionary<Value>> & Sendable) {
+                                    _ path: any WritableKeyPath<CorrelationState, TrackedDictionary<Value>> & Sendable) {
         self.kind = kind
         setTracking = { state, on in state[keyPath: path].isTracking = on }
         hasChanges = { state in !state[keyPath: path].changedKeys.isEmpty }

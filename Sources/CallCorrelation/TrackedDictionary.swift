@@ -89,9 +89,17 @@ struct TrackedDictionary<Value: Sendable & Codable>: Sendable, Codable {
     }
 
     /// Removes every entry `shouldRemove` selects (tombstone expiry).
+    ///
+    /// The doomed keys are collected in a plain list: `Dictionary.filter` would build a second
+    /// dictionary of the doomed entries (hashing each) just to read their keys, on every expiry
+    /// tick over every tombstone.
     mutating func removeAll(where shouldRemove: ((key: String, value: Value)) -> Bool) {
-        let doomed = storage.filter { shouldRemove((key: $0.key.string, value: $0.value)) }.map(\.key.string)
-        for key in doomed { removeValue(forKey: key) }
+        var doomed: [StateKey] = []
+        for (key, value) in storage where shouldRemove((key: key.string, value: value)) { doomed.append(key) }
+        for key in doomed {
+            noteChange(key.string)
+            storage.removeValue(forKey: key)
+        }
     }
 
     mutating func removeAll() {

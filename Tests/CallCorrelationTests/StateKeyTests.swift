@@ -89,8 +89,16 @@ struct StateKeyTests {
         #expect(Dictionary(uniqueKeysWithValues: tracked.map { ($0.key, $0.value) }) == plain)
         #expect(tracked.keys.sorted() == plain.keys.sorted())
         #expect(tracked.mapValues { $0 * 2 } == plain.mapValues { $0 * 2 })
+        tracked.isTracking = true
         tracked.removeAll { $0.value < 3 }
         #expect(tracked.count == plain.filter { $0.value >= 3 }.count)
+        // Expired entries are recorded as changed (incremental persistence deletes their rows).
+        let doomed = Set(plain.filter { $0.value < 3 }.keys)
+        #expect(!doomed.isEmpty)
+        #expect(Set(tracked.changedKeys) == doomed)
+        for key in doomed { #expect(tracked[key] == nil) }
+        tracked.isTracking = false
+        tracked.clearChanges()
 
         // The encoded form is the plain dictionary's, both ways.
         let encoded = try JSONEncoder().encode(tracked)

@@ -263,12 +263,6 @@ struct LegEventTemplates: Sendable {
         CallDataField.legEventFields + [
             .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
         ], spare: 12)
-    /// Event-specific fields of each template (a bit per raw value), the ones an event may lack.
-    let optionalFieldsOfConnected = EventFields.mask([.peer])
-    let optionalFieldsOfUpdated = EventFields.mask([.change])
-    let optionalFieldsOfFinished = EventFields.mask([
-        .disposition, .hangupCause, .hangupCauseText, .ringSeconds, .talkSeconds, .reconstructed, .hangupBy,
-    ])
 
     func template(for type: EventName) -> JSONObjectTemplate<CallDataField> {
         switch type {
@@ -307,6 +301,9 @@ struct EventFields: ExpressibleByDictionaryLiteral {
     /// A bit per field.
     static func mask(_ fields: [CallDataField]) -> UInt32 { fields.reduce(0) { $0 | 1 << UInt32($1.rawValue) } }
 
+    /// The fields every leg event has, as a mask (computed once, not per event).
+    private static let legEventFieldMask = mask(CallDataField.legEventFields)
+
     /// Stores the fields into `data` (made from `template`): first every field the template holds,
     /// by slot, then the others by key, then the template's event-specific fields this event did not
     /// get are removed (they must not be published as `null`). In that order because adding keys
@@ -318,7 +315,7 @@ struct EventFields: ExpressibleByDictionaryLiteral {
             stored |= 1 << UInt32(field.rawValue)
         }
         for (field, value) in pairs where !template.holds(field) { data[field.key] = value }
-        let eventSpecific = template.fieldMask & ~EventFields.mask(CallDataField.legEventFields)
+        let eventSpecific = template.fieldMask & ~Self.legEventFieldMask
         var missing = eventSpecific & ~stored
         while missing != 0 {
             let raw = missing.trailingZeroBitCount

@@ -87,6 +87,9 @@ log "C references into .build/bench"
 mkdir -p "$REFS"
 cc -O2 -o "$REFS/ami-scan-ref" "$SHARED/ami-scan-ref.c"
 cc -O2 -o "$REFS/curl-multi-post" "$SHARED/curl-multi-post.c" -lcurl
+# Ours, not a reference from ../shared/bench: a durable sender in C (curl-multi-post's loop plus the
+# outbox's SQL), the floor any implementation of the outbox can reach (docs/PERFORMANCE.md).
+cc -O2 -o "$REFS/durable-post-floor" scripts/durable-post-floor.c -lcurl -lsqlite3
 
 # A stream with > 10,000 concurrent calls for the memory figure (generated once, deterministic).
 LIVE=$REFS/live-12k-seed7.ami
@@ -123,6 +126,9 @@ for c in 64 8; do
         --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --dir "$RUN/delivery-db" \
         --sink-pid "$SINK_PID"
 done
+# What a durable sender in C reaches with the same SQL (and with less), against the same reference.
+record "$BENCH" delivery-floor --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency 64 --requests "$DREQ" \
+    --reps "$((REPS > 3 ? 3 : REPS))" --ref-bin "$REFS/curl-multi-post" --floor-bin "$REFS/durable-post-floor"
 stop_bg "$SINK_PID"
 # The durable part alone (no HTTP): what the SQLite outbox costs per delivery.
 record "$BENCH" delivery-storage --requests "$DREQ" --calls 1000 --reps "$((REPS > 3 ? 3 : REPS))" \

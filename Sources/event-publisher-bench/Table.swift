@@ -38,7 +38,7 @@ func printTable(_ args: Arguments) {
                   target: Double?, unit: (Double?) -> String = count) {
         let r = value(bench, "ratio")
         let cpu = value(bench, "cpu_ratio")
-        var met = "n/a"
+        var met = target == nil ? "—" : "n/a"
         if let target, let r { met = r >= target ? "yes" : ((cpu ?? 0) >= target ? "CPU only" : "NO") }
         rows.append([label, unit(value(bench, ours)), "\(unit(value(bench, reference))) \(referenceName)",
                      r.map { String(format: "%.2f×", $0) } ?? "n/a", cpu.map { String(format: "%.2f×", $0) } ?? "—",
@@ -64,6 +64,16 @@ func printTable(_ args: Arguments) {
                      "\(field(bench, "cpu_us_per_delivery")) / \(field(bench, "sink_cpu_us_per_delivery"))",
                      "\(field(bench, "ref_cpu_us_per_request")) / \(field(bench, "sink_cpu_us_per_ref_request")) curl-multi-post / sink",
                      "—", "—", "—", "—"])
+    }
+    // C durable senders (`delivery-floor`): how far any sender with that outbox SQL can get.
+    for schema in ["outbox", "minimal", "lean"] {
+        let bench = "delivery_floor_\(schema)"
+        guard results[bench] != nil else { continue }
+        ratioRow(bench, "C durable sender, schema \(schema) (1 thread), c=\(field(bench, "concurrency"))",
+                 ours: "deliveries_per_s", reference: "ref_requests_per_s", referenceName: "curl-multi-post",
+                 target: nil)
+        rows.append(["C durable sender, schema \(schema): CPU µs per delivery", field(bench, "cpu_us_per_delivery"),
+                     "\(field(bench, "ref_cpu_us_per_request")) curl-multi-post", "—", "—", "—", "—"])
     }
     if let storage = results["delivery_storage"] {
         rows.append(["delivery: SQLite outbox alone (no HTTP), CPU µs per delivery",

@@ -14,6 +14,8 @@ let usage = """
       delivery     --url URL [--requests 30000] [--calls 1000] [--concurrency 64] [--body-size 1024] [--batch 200]
                    [--ref-bin curl-multi-post] [--sink-pid PID]
       delivery-storage [--requests 30000] [--calls 1000] [--batch 200] [--record-batch 64]   (outbox alone, no HTTP)
+      delivery-floor --url URL --floor-bin durable-post-floor --ref-bin curl-multi-post [--concurrency 64]
+                   [--requests 30000] [--reps 3] [--schemas outbox,minimal,lean]   (C durable senders)
       e2e-report   --sent SENT.tsv --record SINK.tsv [--file F] [--loops 1] [--config YAML] [--label e2e_1000]
       ref-scan     --bin ami-scan-ref [--file F] [--repeat 200]
       ref-curl     --bin curl-multi-post --url URL [--concurrency 64] [--requests 30000]
@@ -34,6 +36,7 @@ case "correlate-profile": correlateProfile(arguments)
 case "encode": encodeBench(arguments)
 case "delivery": deliveryBench(arguments)
 case "delivery-storage": deliveryStorageBench(arguments)
+case "delivery-floor": deliveryFloorBench(arguments)
 case "e2e-report": endToEndReport(arguments)
 case "ref-scan": referenceScan(arguments)
 case "ref-curl": referenceCurl(arguments)

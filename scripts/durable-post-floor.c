@@ -17,9 +17,13 @@
  *                     sequence — live calls only — upserted per event)
  *             lean   (one rowid table per event and per delivery, no secondary index)
  *             none   (no SQLite at all: curl-multi-post's work with this program's bookkeeping)
+ * THREADS=2: the enqueue runs on a second thread (as ours: the ingest thread commits, the sender
+ * sends and records), both on one connection behind a mutex.
  * Prints req_per_s and CPU µs per delivery (process user+system).
  */
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,18 +132,73 @@ static void open_outbox(const char *schema) {
 
 struct slot { CURL *easy; struct curl_slist *headers; long event; char id_header[80]; };
 
+/* Shared with the producer thread in the 2-thread mode (THREADS=2). */
+static long total;
+static _Atomic long enqueued, sent_shared;
+static int durable, threaded;
+static char (*bodies)[1025];
+static sqlite3_int64 *rows;
+static pthread_mutex_t database_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Commits the next BATCH events (event row + delivery row each) in one transaction. */
+static void enqueue_batch(void) {
+    long start = atomic_load(&enqueued);
+    long end = start + BATCH < total ? start + BATCH : total;
+    if (durable) { pthread_mutex_lock(&database_lock); step(begin_tx, "begin"); }
+    for (long i = start; i < end; i++) {
+        if (!durable) { rows[i] = i; continue; }
+        char call[32], event[64];
+        snprintf(call, sizeof call, "bench-%ld", i % CALLS);
+        snprintf(event, sizeof event, "evt_%s_%ld", call, i / CALLS + 1);
+        sqlite3_bind_text(insert_event, 1, event, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert_event, 2, "call.event_call_updated", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert_event, 3, "main", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert_event, 4, call, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert_event, 5, i / CALLS + 1);
+        sqlite3_bind_blob(insert_event, 6, bodies[i], 1024, SQLITE_STATIC);
+        sqlite3_bind_int64(insert_event, 7, 1796415265000LL);
+        step(insert_event, "insert event");
+        sqlite3_int64 event_row = sqlite3_last_insert_rowid(db);
+        if (upsert_call) {
+            sqlite3_bind_text(upsert_call, 1, call, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(upsert_call, 2, i / CALLS + 1);
+            step(upsert_call, "upsert call");
+        }
+        if (by_ref) sqlite3_bind_int64(insert_delivery, 1, event_row);
+        else sqlite3_bind_text(insert_delivery, 1, event, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert_delivery, 2, call, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert_delivery, 3, i / CALLS + 1);
+        for (int k = 4; k <= 6; k++) sqlite3_bind_int64(insert_delivery, k, 1796415265000LL);
+        step(insert_delivery, "insert delivery");
+        rows[i] = sqlite3_last_insert_rowid(db);
+    }
+    if (durable) { step(commit_tx, "commit"); pthread_mutex_unlock(&database_lock); }
+    atomic_store(&enqueued, end);
+}
+
+/* The 2-thread mode's producer: the ingest side, keeping the outbox a few batches ahead. */
+static void *produce(void *unused) {
+    (void)unused;
+    while (atomic_load(&enqueued) < total) {
+        if (atomic_load(&enqueued) - atomic_load(&sent_shared) < 4 * BATCH) enqueue_batch();
+        else usleep(100);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: %s URL CONCURRENCY REQUESTS [outbox|lean|none]\n", argv[0]); return 2; }
     const char *url = argv[1];
     int concurrency = atoi(argv[2]);
-    long total = atol(argv[3]);
+    total = atol(argv[3]);
     const char *schema = argc > 4 ? argv[4] : "outbox";
-    int durable = strcmp(schema, "none") != 0;
+    durable = strcmp(schema, "none") != 0;
+    threaded = getenv("THREADS") && atoi(getenv("THREADS")) == 2;
     if (durable) open_outbox(schema);
 
     enum { BODY = 1024 };
-    char (*bodies)[BODY + 1] = malloc((size_t)total * (BODY + 1));
-    sqlite3_int64 *rows = malloc((size_t)total * sizeof *rows);
+    bodies = malloc((size_t)total * (BODY + 1));
+    rows = malloc((size_t)total * sizeof *rows);
     long *to_record = malloc((size_t)total * sizeof *to_record);
     for (long i = 0; i < total; i++) {
         int n = snprintf(bodies[i], BODY + 1, "{\"id\":\"evt_bench-%ld_%ld\",\"event\":\"call.event_call_updated\","
@@ -167,45 +226,22 @@ int main(int argc, char **argv) {
     }
 
     double t0 = now(), c0 = cpu();
-    long enqueued = 0, sent = 0, done = 0, ok = 0, pending_records = 0;
+    long done = 0, ok = 0, pending_records = 0, sent = 0;
+    if (threaded) {
+        pthread_t producer;
+        pthread_create(&producer, NULL, produce, NULL);
+        pthread_detach(producer);
+    }
     while (done < total) {
         /* Keep the outbox a few batches ahead of the sender, as the ingest thread would. */
-        while (enqueued < total && enqueued - sent < 4 * BATCH) {
-            long end = enqueued + BATCH < total ? enqueued + BATCH : total;
-            if (durable) step(begin_tx, "begin");
-            for (long i = enqueued; i < end; i++) {
-                if (!durable) { rows[i] = i; continue; }
-                char call[32], event[64];
-                snprintf(call, sizeof call, "bench-%ld", i % CALLS);
-                snprintf(event, sizeof event, "evt_%s_%ld", call, i / CALLS + 1);
-                sqlite3_bind_text(insert_event, 1, event, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(insert_event, 2, "call.event_call_updated", -1, SQLITE_STATIC);
-                sqlite3_bind_text(insert_event, 3, "main", -1, SQLITE_STATIC);
-                sqlite3_bind_text(insert_event, 4, call, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(insert_event, 5, i / CALLS + 1);
-                sqlite3_bind_blob(insert_event, 6, bodies[i], BODY, SQLITE_STATIC);
-                sqlite3_bind_int64(insert_event, 7, 1796415265000LL);
-                step(insert_event, "insert event");
-                sqlite3_int64 event_row = sqlite3_last_insert_rowid(db);
-                if (upsert_call) {
-                    sqlite3_bind_text(upsert_call, 1, call, -1, SQLITE_TRANSIENT);
-                    sqlite3_bind_int64(upsert_call, 2, i / CALLS + 1);
-                    step(upsert_call, "upsert call");
-                }
-                if (by_ref) sqlite3_bind_int64(insert_delivery, 1, event_row);
-                else sqlite3_bind_text(insert_delivery, 1, event, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(insert_delivery, 2, call, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(insert_delivery, 3, i / CALLS + 1);
-                for (int k = 4; k <= 6; k++) sqlite3_bind_int64(insert_delivery, k, 1796415265000LL);
-                step(insert_delivery, "insert delivery");
-                rows[i] = sqlite3_last_insert_rowid(db);
-            }
-            if (durable) step(commit_tx, "commit");
-            enqueued = end;
+        if (!threaded) {
+            while (atomic_load(&enqueued) < total && atomic_load(&enqueued) - sent < 4 * BATCH) enqueue_batch();
         }
-        while (idle_count > 0 && sent < enqueued) {
+        long ready = atomic_load(&enqueued);
+        while (idle_count > 0 && sent < ready) {
             struct slot *s = idle[--idle_count];
             s->event = sent++;
+            atomic_store(&sent_shared, sent);
             curl_slist_free_all(s->headers);
             s->headers = curl_slist_append(NULL, "Content-Type: application/json");
             s->headers = curl_slist_append(s->headers, "Expect:");
@@ -236,6 +272,7 @@ int main(int argc, char **argv) {
             idle[idle_count++] = s;
         }
         if (durable && (pending_records >= RECORD_BATCH || (done == total && pending_records > 0))) {
+            pthread_mutex_lock(&database_lock);
             step(begin_tx, "begin");
             for (long k = 0; k < pending_records; k++) {
                 sqlite3_bind_int(update_delivery, 1, 1);
@@ -247,13 +284,15 @@ int main(int argc, char **argv) {
                 step(update_delivery, "record");
             }
             step(commit_tx, "commit");
+            pthread_mutex_unlock(&database_lock);
             pending_records = 0;
         }
-        if (done < total && idle_count < concurrency) curl_multi_poll(multi, NULL, 0, 100, NULL);
+        if (done < total && idle_count < concurrency) curl_multi_poll(multi, NULL, 0, threaded ? 1 : 100, NULL);
+        else if (done < total && threaded) usleep(50);
     }
     double secs = now() - t0, used = cpu() - c0;
-    printf("durable-post-floor schema=%s concurrency=%d requests=%ld ok=%ld secs=%.3f req_per_s=%.0f cpu_us_per_request=%.1f\n",
-           schema, concurrency, total, ok, secs, total / secs, used / total * 1e6);
+    printf("durable-post-floor threads=%d schema=%s concurrency=%d requests=%ld ok=%ld secs=%.3f req_per_s=%.0f cpu_us_per_request=%.1f\n",
+           threaded ? 2 : 1, schema, concurrency, total, ok, secs, total / secs, used / total * 1e6);
     if (durable) sqlite3_close(db);
     return 0;
 }

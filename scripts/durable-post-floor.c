@@ -52,6 +52,18 @@ static void check(int rc, const char *what) {
 static void step(sqlite3_stmt *s, const char *what) { check(sqlite3_step(s), what); sqlite3_reset(s); }
 static size_t discard(char *p, size_t s, size_t n, void *u) { (void)p; (void)u; return s * n; }
 
+/* The delivery table of the `keyed` and `minimal` schemas: rows refer to their event's rowid. */
+#define DELIVERY_BY_EVENT_REF \
+        "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_ref INTEGER NOT NULL REFERENCES outbox_event(id)" \
+        " ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL," \
+        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed'))," \
+        " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0," \
+        " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT," \
+        " success_started_at INTEGER, success_latency_ms INTEGER, UNIQUE (event_ref, webhook_id));" \
+        "CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';" \
+        "CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';" \
+        "CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id) WHERE state = 'pending' AND (manual = 1 OR attempts > 0);"
+
 static void open_outbox(const char *schema) {
     const char *path = "/tmp/durable-post-floor.db";
     char p[64];
@@ -84,29 +96,13 @@ static void open_outbox(const char *schema) {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         "CREATE TABLE outbox_event (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL,"
         " tenant TEXT NOT NULL, call_id TEXT NOT NULL, sequence INTEGER NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL);"
-        "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_ref INTEGER NOT NULL REFERENCES outbox_event(id)"
-        " ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL,"
-        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')),"
-        " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0,"
-        " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,"
-        " success_started_at INTEGER, success_latency_ms INTEGER, UNIQUE (event_ref, webhook_id));"
-        "CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';"
-        "CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';"
-        "CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id) WHERE state = 'pending' AND (manual = 1 OR attempts > 0);";
+        DELIVERY_BY_EVENT_REF;
     const char *minimal =
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         "CREATE TABLE outbox_event (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
         " tenant TEXT NOT NULL, call_id TEXT NOT NULL, sequence INTEGER NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL);"
         "CREATE TABLE outbox_call (call_id TEXT PRIMARY KEY NOT NULL, sequence INTEGER NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_ref INTEGER NOT NULL REFERENCES outbox_event(id)"
-        " ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL,"
-        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')),"
-        " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0,"
-        " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,"
-        " success_started_at INTEGER, success_latency_ms INTEGER, UNIQUE (event_ref, webhook_id));"
-        "CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';"
-        "CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';"
-        "CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id) WHERE state = 'pending' AND (manual = 1 OR attempts > 0);";
+        DELIVERY_BY_EVENT_REF;
     char *err = NULL;
     const char *chosen = !strcmp(schema, "lean") ? lean : !strcmp(schema, "keyed") ? keyed
         : !strcmp(schema, "minimal") ? minimal : outbox;

@@ -429,7 +429,12 @@ scenario_kills() {
 }
 
 latency_of() {  # latency_of DB WEBHOOK_NAME → percentiles of (first attempt start − enqueue) + HTTP ms
-    sql "$1" "select a.started_at - d.created_at + a.latency_ms from outbox_delivery d join delivery_attempt a on a.delivery_id = d.id and a.attempt = 1 where d.webhook_name = '$2'" | python3 "$TOOLS" percentiles
+    # A first attempt that delivered has no delivery_attempt row: it is kept on the delivery row
+    # (success_started_at / success_latency_ms, migration delivery-003).
+    sql "$1" "select coalesce(a.started_at, d.success_started_at) - d.created_at + coalesce(a.latency_ms, d.success_latency_ms)
+        from outbox_delivery d left join delivery_attempt a on a.delivery_id = d.id and a.attempt = 1
+        where d.webhook_name = '$2' and (a.id is not null or (d.attempts = 1 and d.success_started_at is not null))" \
+        | python3 "$TOOLS" percentiles
 }
 
 scenario_endpoints() {

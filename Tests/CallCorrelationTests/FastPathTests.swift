@@ -68,6 +68,46 @@ struct FastPathTests {
         #expect(ChannelSnapshot(message).stateDesc == "Up")
         #expect(ChannelSnapshot(message).callerIDNum == nil)
     }
+
+    @Test("Event names picked by length and letters give what a search of every name gives")
+    func eventNamesAgainstSearch() {
+        // The plain search the switch replaced: every handled name, compared byte by byte.
+        func searched(_ bytes: [UInt8]) -> AMIEventKind? {
+            for (name, kind) in AMIEventKind.allNames where name.utf8.count == bytes.count {
+                if zip(name.utf8, bytes).allSatisfy({ $0 == $1 | 0x20 }) { return kind }
+            }
+            return nil
+        }
+        func named(_ bytes: [UInt8]) -> AMIEventKind? { bytes.withUnsafeBufferPointer { AMIEventKind.named($0) } }
+        #expect(AMIEventKind.allNames.count == 32)
+        #expect(Set(AMIEventKind.allNames.map(\.0)).count == 32)
+        var inputs: [[UInt8]] = []
+        for (name, _) in AMIEventKind.allNames {
+            let lower = Array(name.utf8)
+            inputs.append(lower)
+            inputs.append(Array(name.uppercased().utf8))
+            inputs.append(lower.enumerated().map { $0.offset % 2 == 0 ? $0.element & ~0x20 : $0.element })
+            // Every position changed to every other letter and to the bytes `| 0x20` confuses.
+            for position in lower.indices {
+                for byte in Array(UInt8(ascii: "a")...UInt8(ascii: "z")) + [0x40, 0x60, 0x5B, 0x7B, 0x00, 0xE0] {
+                    var changed = lower
+                    changed[position] = byte
+                    inputs.append(changed)
+                }
+            }
+            inputs.append(lower + [UInt8(ascii: "s")])
+            inputs.append(Array(lower.dropLast()))
+            inputs.append(Array(lower.dropFirst()))
+        }
+        for length in 0...20 { inputs.append([UInt8](repeating: UInt8(ascii: "e"), count: length)) }
+        var matched = 0
+        for input in inputs {
+            let expected = searched(input)
+            #expect(named(input) == expected, "\(String(decoding: input, as: UTF8.self))")
+            if expected != nil { matched += 1 }
+        }
+        #expect(matched >= 32 * 3)
+    }
 }
 
 extension LegFacts {

@@ -212,4 +212,60 @@ struct CallEventsFastPathTests {
             #expect(EventInstant(amiTimestamp: text)?.microseconds == micros, "\(text)")
         }
     }
+
+    @Test("AMI Timestamp: the eight-digits-at-a-time parse agrees with a digit loop on every byte at every position")
+    func timestampsEveryByte() {
+        // The general parse, digit by digit (the behaviour the word-wise canonical path must keep).
+        func reference(_ bytes: [UInt8]) -> Int64? {
+            var seconds: Int64 = 0, micros: Int64 = 0, fractionDigits = 0
+            var sawDigit = false, inFraction = false
+            for byte in bytes {
+                if byte >= 0x30 && byte <= 0x39 {
+                    let digit = Int64(byte - 0x30)
+                    if inFraction {
+                        if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
+                    } else {
+                        seconds = seconds * 10 + digit
+                        guard seconds <= 253_402_300_799 else { return nil }
+                        sawDigit = true
+                    }
+                } else if byte == UInt8(ascii: ".") {
+                    guard !inFraction, sawDigit else { return nil }
+                    inFraction = true
+                } else {
+                    return nil
+                }
+            }
+            guard sawDigit else { return nil }
+            while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
+            return seconds * 1_000_000 + micros
+        }
+        func parsed(_ bytes: [UInt8]) -> Int64? {
+            bytes.withUnsafeBufferPointer { EventInstant(amiTimestampUTF8: $0)?.microseconds }
+        }
+        var generator = SystemRandomNumberGenerator()
+        var bases = ["1796415265.891059", "0000000000.000000", "9999999999.999999", "1234567890.123456",
+                     "0987654321.654321"].map { Array($0.utf8) }
+        for _ in 0..<200 {
+            var text = (0..<17).map { _ in UInt8.random(in: 0x30...0x39, using: &generator) }
+            text[10] = UInt8(ascii: ".")
+            bases.append(text)
+        }
+        var canonical = 0
+        for base in bases {
+            #expect(parsed(base) == reference(base), "\(String(decoding: base, as: UTF8.self))")
+            if parsed(base) != nil { canonical += 1 }
+            for position in base.indices {
+                for byte in UInt8.min...UInt8.max {
+                    var changed = base
+                    changed[position] = byte
+                    let expected = reference(changed)
+                    if parsed(changed) != expected {
+                        Issue.record("\(changed) parsed as \(String(describing: parsed(changed))), expected \(String(describing: expected))")
+                    }
+                }
+            }
+        }
+        #expect(canonical == bases.count)
+    }
 }

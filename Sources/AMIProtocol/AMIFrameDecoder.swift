@@ -177,6 +177,20 @@ public struct AMIFrameDecoder: Sendable {
 
     private mutating func decodeNext(_ input: UnsafeBufferPointer<UInt8>) -> AMIFrame? {
         while true {
+            // Between messages, a line that begins with a key byte begins the next message: it is
+            // started here and its first line goes through the block loop with the others (the
+            // loop below took ~260 instructions for that line alone). An empty line, a byte that
+            // cannot begin a key (≤ 0x20, `:`) or an `A` (the banner) goes the general way, and so
+            // does anything the block loop refuses, as it would have as the message's first line:
+            // the general loop treats a message begun here with no field yet exactly as one it
+            // has not begun (`messageStart`, `messageEnd` at the line, no spans).
+            if messageStart < 0 && !skippingLine && !skippingMessage && commandOutput == nil
+                && lineStart < input.count && Self.beginsKey(input[lineStart])
+            {
+                messageStart = lineStart
+                messageEnd = lineStart
+                spans.removeAll()
+            }
             if messageStart >= 0 && !skippingLine && !skippingMessage && commandOutput == nil
                 && appendFieldLines(input)
             {
@@ -380,6 +394,14 @@ public struct AMIFrameDecoder: Sendable {
     }
 
     private enum LineStatus { case appended, emptyLine, other }
+
+    /// Whether a line beginning with `byte` may begin a message's first field in the block loop:
+    /// not an empty line or any byte a key cannot begin with (≤ 0x20, `:`), and not `A`, which
+    /// may begin the banner (``bannerVersion(_:_:_:)`` is checked by the general loop only).
+    @inline(__always)
+    static func beginsKey(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte != UInt8(ascii: ":") && byte != UInt8(ascii: "A")
+    }
 
     /// The line at `start` of ``appendFieldLines(_:)``, scanned bytewise (the line end searched from
     /// `resumeScan`) and taken by ``appendLine(_:_:_:_:)``; `nil` when no line feed follows.

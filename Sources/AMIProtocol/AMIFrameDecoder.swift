@@ -116,8 +116,13 @@ public struct AMIFrameDecoder: Sendable {
 
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() -> AMIFrame? {
-        let input = buffer  // a second reference, so `self` can be mutated while reading it
         spans.makeUnique()  // once per call, not per line (see FieldSpanScratch)
+        // The buffer is moved out while it is read, so `self` can be mutated meanwhile: swapped
+        // with an empty array and back, where a second reference (`let input = buffer`) cost an
+        // atomic retain and release per message. Nothing on this path reads `self.buffer`.
+        var input: [UInt8] = []
+        swap(&input, &buffer)
+        defer { swap(&input, &buffer) }
         return input.withUnsafeBufferPointer { decodeNext($0) }
     }
 

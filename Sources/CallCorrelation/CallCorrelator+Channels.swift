@@ -207,7 +207,9 @@ extension CallCorrelator {
         if anyName { return message["Variable"] }
         let isVoicemail: Bool? = message.withFields { fields in
             for position in 0..<fields.count where equalsIgnoringCase(fields.key(position), "variable") {
-                return fields.value(position).elementsEqual("VM_MESSAGEFILE".utf8)
+                // Compared in place with the literal's bytes: `elementsEqual` over the literal's
+                // `String.UTF8View` iterated it generically (~100 instructions per VarSet).
+                return sameBytes(fields.value(position), "VM_MESSAGEFILE")
             }
             return nil
         }

@@ -192,6 +192,46 @@ struct CallEventsFastPathTests {
         }
     }
 
+    @Test("Channel blocks read by the unprefixed loop and by the prefixed one give the first value of each key")
+    func channelBlockLoops() {
+        let names = ["Uniqueid", "Linkedid", "Channel", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+                     "ConnectedLineNum", "ConnectedLineName", "AccountCode", "Context", "Exten"]
+        // Keys of the block's lengths and first letters that are none of its names, and others.
+        let decoys = ["Uniqueie", "Linkedia", "Channez", "ChannelStateDesx", "CallerIDNuq", "AccountCodf",
+                      "Contexu", "Extem", "Event", "Privilege", "Priority", "Language", "Application", "E",
+                      "ChannelState", "DestUniqueid", "Uniqueid2", "Exten ", "Contex"]
+        var random = SystemRandomNumberGenerator()
+        func randomCase(_ text: String) -> String {
+            String(text.map { Bool.random(using: &random) ? Character($0.uppercased()) : Character($0.lowercased()) })
+        }
+        func reference(_ fields: [(String, String)], _ name: String) -> String? {
+            guard let first = fields.first(where: { $0.0.lowercased() == name.lowercased() }), !first.1.isEmpty
+            else { return nil }
+            return first.1
+        }
+        func values(_ snapshot: ChannelSnapshot) -> [String?] {
+            [snapshot.uniqueID, snapshot.linkedID, snapshot.channel, snapshot.stateDesc, snapshot.callerIDNum,
+             snapshot.callerIDName, snapshot.connectedLineNum, snapshot.connectedLineName, snapshot.accountCode,
+             snapshot.context, snapshot.exten]
+        }
+        for round in 0..<500 {
+            var fields: [(String, String)] = []
+            for _ in 0..<Int.random(in: 0...30, using: &random) {
+                let pool = Bool.random(using: &random) ? names : decoys
+                let key = randomCase(pool.randomElement(using: &random)!)
+                let value = ["", "v\(round)", "x\(fields.count)", "Up", "s", "1.\(fields.count)"]
+                    .randomElement(using: &random)!
+                fields.append((key, value))
+            }
+            let plain = ChannelSnapshot(AMIMessage(fields))
+            let prefixed = ChannelSnapshot(AMIMessage(fields.map { ("Dest" + $0.0, $0.1) }), prefix: "Dest")
+            let expected: [String?] = names.map { reference(fields, $0) }
+            // `<unknown>` never occurs in these values, so `known` changes nothing here.
+            #expect(values(plain) == expected, "\(fields)")
+            #expect(values(prefixed) == expected, "\(fields)")
+        }
+    }
+
     @Test("AMI Timestamp: the canonical shape and the general parse agree")
     func timestamps() {
         let cases: [(String, Int64?)] = [

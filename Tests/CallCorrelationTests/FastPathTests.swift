@@ -232,6 +232,34 @@ struct CallEventsFastPathTests {
         }
     }
 
+    @Test("sameBytes word by word agrees with a byte compare at every length and difference position")
+    func sameBytesWordWise() {
+        var random = SystemRandomNumberGenerator()
+        for count in 0...40 {
+            let base = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var cases: [[UInt8]] = [base, base + [0], Array(base.dropLast())]
+            for position in base.indices {
+                for delta: UInt8 in [1, 0x20, 0x80] {
+                    var changed = base
+                    changed[position] = changed[position] &+ delta
+                    cases.append(changed)
+                }
+            }
+            for other in cases {
+                // Both sides inside larger arrays, so a read past either end would be a wrong answer
+                // for the differing padding bytes around them.
+                let left = [0xAA] + base + [0xBB], right = [0xCC] + other + [0xDD]
+                let same = left.withUnsafeBufferPointer { l in
+                    right.withUnsafeBufferPointer { r in
+                        sameBytes(UnsafeBufferPointer(rebasing: l[1..<(1 + base.count)]),
+                                  UnsafeBufferPointer(rebasing: r[1..<(1 + other.count)]))
+                    }
+                }
+                #expect(same == (base == other), "\(base) vs \(other)")
+            }
+        }
+    }
+
     @Test("AMI Timestamp: the canonical shape and the general parse agree")
     func timestamps() {
         let cases: [(String, Int64?)] = [

@@ -260,6 +260,23 @@ struct CallEventsFastPathTests {
         }
     }
 
+    @Test("VisitedIDs answers as a Set does, below, at and past its eight inline ids")
+    func visitedIDsAgainstASet() {
+        var random = SystemRandomNumberGenerator()
+        for poolSize in 1...30 {
+            // Small (inline) and long (heap) strings, some equal in text but separate objects.
+            let pool = (0..<poolSize).map { $0 % 2 == 0 ? "1.\($0)" : "r7-1796415266.\($0)-long-id" }
+            var visited = VisitedIDs()
+            var reference: Set<String> = []
+            for _ in 0..<(poolSize * 4) {
+                let id = String(decoding: Array(pool.randomElement(using: &random)!.utf8), as: UTF8.self)
+                #expect(visited.insert(StateKey(id)) == reference.insert(id).inserted, "\(id) of \(poolSize)")
+                let probe = pool.randomElement(using: &random)!
+                #expect(visited.contains(StateKey(probe)) == reference.contains(probe))
+            }
+        }
+    }
+
     @Test("AMI Timestamp: the canonical shape and the general parse agree")
     func timestamps() {
         let cases: [(String, Int64?)] = [

@@ -333,18 +333,24 @@ extension CallCorrelator {
     mutating func handleHangup(_ message: AMIMessage, at instant: EventInstant, into out: inout CorrelationOutput) {
         let snapshot = ChannelSnapshot(message)
         guard let id = snapshot.uniqueID else { return }
-        guard state.channels.contains(id) else {
+        guard let index = state.channels.index(forKey: id) else {
             if state.endedChannels[id] == nil { out.diagnostics.append(.unknownChannel(uniqueID: id, event: "Hangup")) }
             return
         }
-        observe(snapshot, at: instant, create: false, into: &out)
-        guard withChannel(id, { $0.hungUp }) == false else { return }
+        // What `observe(snapshot, create: false)` does for a known channel, with the id and index just
+        // found (it made the id's `String` and looked the channel up again).
+        refreshChannel(at: index, from: snapshot, at: instant, into: &out)
         let cause = message["Cause"].flatMap { Int($0) }
         let causeText = nonEmpty(message["Cause-txt"])
-        withChannel(id) { leg in
+        // One in-place access for the check and the stores (the refresh may have linked calls, so
+        // the channel is looked up again rather than reached through `index`).
+        let hangsUpNow = withChannel(id) { leg -> Bool in
+            guard !leg.hungUp else { return false }
             leg.hangupCause = cause
             leg.hangupCauseText = causeText
+            return true
         }
+        guard hangsUpNow == true else { return }
         noteHangupParty(id)
         endChannel(id, at: instant, into: &out)
     }

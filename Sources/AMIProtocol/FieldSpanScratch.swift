@@ -35,10 +35,15 @@ struct FieldSpanScratch: Sendable {
     var isEmpty: Bool { count == 0 }
 
     /// Gives this value its own storage if a copy of the decoder shares it. Call before appending.
+    /// Inlined (it runs once per decoded message); the copy, which almost never happens, is not.
+    @inline(__always)
     mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) {
-            storage = Storage(capacity: storage.capacity, copying: storage.base, count: count)
-        }
+        if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+    }
+
+    @inline(never)
+    private mutating func copyStorage() {
+        storage = Storage(capacity: storage.capacity, copying: storage.base, count: count)
     }
 
     /// Appends a span (``makeUnique()`` must have run since this value was last copied).

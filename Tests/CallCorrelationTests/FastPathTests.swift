@@ -277,6 +277,25 @@ struct CallEventsFastPathTests {
         }
     }
 
+    @Test("BuiltLegs finds the first entry of a leg as an array search does, inline and past four")
+    func builtLegsAgainstAnArray() {
+        for count in 0...9 {
+            // Ids repeat (0, 1, 2, 0, 1, 2, …) so "first" matters on both sides of the inline four.
+            let memos = (0..<count).map { index -> LegObjectMemo in
+                let facts = LegFacts(uniqueIDForTest: "1.\(index % 3)", name: "PJSIP/100\(index)-0000000\(index)")
+                return LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
+            }
+            var built = BuiltLegs()
+            for memo in memos { built.append(memo) }
+            #expect(built.all.map(ObjectIdentifier.init) == memos.map(ObjectIdentifier.init))
+            for id in ["1.0", "1.1", "1.2", "1.3"] {
+                let expected = memos.first { $0.facts.uniqueID == id }
+                #expect(built.first(withUniqueID: id).map(ObjectIdentifier.init) == expected.map(ObjectIdentifier.init),
+                        "\(id) among \(count)")
+            }
+        }
+    }
+
     @Test("AMI Timestamp: the canonical shape and the general parse agree")
     func timestamps() {
         let cases: [(String, Int64?)] = [

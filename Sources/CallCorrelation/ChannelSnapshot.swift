@@ -231,8 +231,10 @@ struct ChannelSnapshot {
 @inline(__always)
 private func hasPrefixIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
     guard bytes.count >= prefix.count else { return false }
-    for index in 0..<prefix.count where lowercasedASCII(bytes[index]) != lowercasedASCII(prefix[index]) {
-        return false
+    // Equal bytes (the prefix in the spelling asked for, the usual case) skip the lowercasing.
+    for index in 0..<prefix.count {
+        let byte = bytes[index], expected = prefix[index]
+        if byte != expected && lowercasedASCII(byte) != lowercasedASCII(expected) { return false }
     }
     return true
 }

@@ -224,7 +224,15 @@ struct CallEventsFastPathTests {
                 fields.append((key, value))
             }
             let plain = ChannelSnapshot(AMIMessage(fields))
-            let prefixed = ChannelSnapshot(AMIMessage(fields.map { ("Dest" + $0.0, $0.1) }), prefix: "Dest")
+            // The prefix in any case; keys under a near-miss prefix (`Desk…`, `Des…`) are none of the block's.
+            var prefixedFields: [(String, String)] = []
+            for field in fields {
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    prefixedFields.append((["Desk", "Des", "DestX"].randomElement(using: &random)! + field.0, "decoy"))
+                }
+                prefixedFields.append((randomCase("Dest") + field.0, field.1))
+            }
+            let prefixed = ChannelSnapshot(AMIMessage(prefixedFields), prefix: "Dest")
             let expected: [String?] = names.map { reference(fields, $0) }
             // `<unknown>` never occurs in these values, so `known` changes nothing here.
             #expect(values(plain) == expected, "\(fields)")

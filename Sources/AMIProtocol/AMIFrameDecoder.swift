@@ -116,8 +116,13 @@ public struct AMIFrameDecoder: Sendable {
 
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() -> AMIFrame? {
-        let input = buffer  // a second reference, so `self` can be mutated while reading it
         spans.makeUnique()  // once per call, not per line (see FieldSpanScratch)
+        // The buffer is moved out while it is read, so `self` can be mutated meanwhile: swapped
+        // with an empty array and back, where a second reference (`let input = buffer`) cost an
+        // atomic retain and release per message. Nothing on this path reads `self.buffer`.
+        var input: [UInt8] = []
+        swap(&input, &buffer)
+        defer { swap(&input, &buffer) }
         return input.withUnsafeBufferPointer { decodeNext($0) }
     }
 
@@ -177,6 +182,20 @@ public struct AMIFrameDecoder: Sendable {
 
     private mutating func decodeNext(_ input: UnsafeBufferPointer<UInt8>) -> AMIFrame? {
         while true {
+            // Between messages, a line that begins with a key byte begins the next message: it is
+            // started here and its first line goes through the block loop with the others (the
+            // loop below took ~260 instructions for that line alone). An empty line, a byte that
+            // cannot begin a key (≤ 0x20, `:`) or an `A` (the banner) goes the general way, and so
+            // does anything the block loop refuses, as it would have as the message's first line:
+            // the general loop treats a message begun here with no field yet exactly as one it
+            // has not begun (`messageStart`, `messageEnd` at the line, no spans).
+            if messageStart < 0 && !skippingLine && !skippingMessage && commandOutput == nil
+                && lineStart < input.count && Self.beginsKey(input[lineStart])
+            {
+                messageStart = lineStart
+                messageEnd = lineStart
+                spans.removeAll()
+            }
             if messageStart >= 0 && !skippingLine && !skippingMessage && commandOutput == nil
                 && appendFieldLines(input)
             {
@@ -293,9 +312,15 @@ public struct AMIFrameDecoder: Sendable {
                 let maxFields = limits.maxFields
                 // `base` is a buffer index and the limit ≤ Int32.max / 2: no overflow.
                 let messageLimit = base &+ limits.maxMessageBytes
+                // The spans and the message end are kept in locals while lines are taken and written
+                // back at every exit (`commit`): stores to `self` on every line kept the optimiser
+                // from holding them in registers (the count and the spans' base were reloaded and
+                // stored per line).
+                var spanCount = spans.count
+                var lastEnd = messageEnd
                 while lineFeeds != 0 {
                     // At most 64 lines end in these 64 bytes: no capacity check per line below.
-                    spans.reserveFree(64)
+                    let spanBase = spans.reserveFree(64)
                     repeat {
                         let newline = block &+ lineFeeds.trailingZeroBitCount
                         // The first key end at or after `start` (`start &- block` < 64 here).
@@ -307,28 +332,35 @@ public struct AMIFrameDecoder: Sendable {
                         if end == start {
                             start = newline &+ 1
                             resumeScan = start
+                            spans.setCount(spanCount)
+                            messageEnd = lastEnd
                             return true
                         }
                         // Same checks, in effect, as `appendLine`.
                         guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":"),
-                            end &- start <= maxLineBytes, end <= messageLimit, spans.count < maxFields
+                            end &- start <= maxLineBytes, end <= messageLimit, spanCount < maxFields
                         else {
                             resumeScan = start
+                            spans.setCount(spanCount)
+                            messageEnd = lastEnd
                             return false
                         }
                         var valueStart = colon &+ 1
                         if valueStart < end && bytes[valueStart] == 0x20 { valueStart &+= 1 }
-                        spans.appendAssumingCapacity(AMIMessage.FieldSpan(
+                        (spanBase + spanCount).initialize(to: AMIMessage.FieldSpan(
                             keyStart: Int32(truncatingIfNeeded: start &- base),
                             keyEnd: Int32(truncatingIfNeeded: colon &- base),
                             valueStart: Int32(truncatingIfNeeded: valueStart &- base),
                             valueEnd: Int32(truncatingIfNeeded: end &- base)))
-                        messageEnd = end
+                        spanCount &+= 1
+                        lastEnd = end
                         let keyStart = start
                         start = newline &+ 1
-                        if spans.count <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
+                        if spanCount <= 3 && colon &- keyStart == 8 && end &- valueStart == 7
                             && Self.matchesLowercase(bytes, keyStart, "response")
                             && Self.matchesLowercase(bytes, valueStart, "follows") {
+                            spans.setCount(spanCount)
+                            messageEnd = lastEnd
                             commandOutput = []
                             commandOutputBytes = 0
                             resumeScan = start
@@ -337,6 +369,7 @@ public struct AMIFrameDecoder: Sendable {
                         // Drop the line feed just taken (the lowest bit).
                         lineFeeds &= lineFeeds &- 1
                     } while lineFeeds != 0
+                    spans.setCount(spanCount)
                     resumeScan = start
                     // The next 64 bytes follow these (no byte read twice); the line at `start`, if it
                     // began in these, keeps the key end found in them, if any.
@@ -349,15 +382,14 @@ public struct AMIFrameDecoder: Sendable {
                         ? start &+ keyEndsFromStart.trailingZeroBitCount
                         : block &+ keyEnds.trailingZeroBitCount
                 }
+                messageEnd = lastEnd
                 // Lines were taken: start again from the line at `start` (fewer than 64 bytes
                 // follow the last 64, or no line feed in them). Otherwise the line at `start` has
                 // no line feed in its first 64 bytes: line by line below.
                 if start != firstStart { continue }
             }
             // Fewer than 64 bytes left, or a line of 64 bytes or more: one line, scanned bytewise.
-            let keyEnd = findKeyEnd(input, start, count)
-            guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return false }
-            let status = appendLine(bytes, start, keyEnd, newline)
+            guard let (status, newline) = scanLine(input, start, resumeScan) else { return false }
             if status == .other { return false }
             start = newline &+ 1
             resumeScan = start
@@ -367,6 +399,29 @@ public struct AMIFrameDecoder: Sendable {
     }
 
     private enum LineStatus { case appended, emptyLine, other }
+
+    /// Whether a line beginning with `byte` may begin a message's first field in the block loop:
+    /// not an empty line or any byte a key cannot begin with (≤ 0x20, `:`), and not `A`, which
+    /// may begin the banner (``bannerVersion(_:_:_:)`` is checked by the general loop only).
+    @inline(__always)
+    static func beginsKey(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte != UInt8(ascii: ":") && byte != UInt8(ascii: "A")
+    }
+
+    /// The line at `start` of ``appendFieldLines(_:)``, scanned bytewise (the line end searched from
+    /// `resumeScan`) and taken by ``appendLine(_:_:_:_:)``; `nil` when no line feed follows.
+    ///
+    /// Not inlined: it runs for the last bytes of the buffer and for long lines only, and inlined
+    /// into the block loop its eight-byte search constants were rematerialised on every line there.
+    @inline(never)
+    private mutating func scanLine(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ resumeScan: Int)
+        -> (LineStatus, newline: Int)?
+    {
+        guard let bytes = input.baseAddress else { return nil }
+        let keyEnd = findKeyEnd(input, start, input.count)
+        guard let newline = findNewline(input, from: Swift.max(keyEnd, resumeScan)) else { return nil }
+        return (appendLine(bytes, start, keyEnd, newline), newline)
+    }
 
     /// One line of ``appendFieldLines(_:)``: `keyEnd` is the first colon or byte ≤ 0x20 at or after
     /// `start` (at most `newline`), `newline` the line's LF. Appends the field (and switches to

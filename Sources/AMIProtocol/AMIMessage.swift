@@ -223,7 +223,12 @@ public struct AMIMessage: Sendable, Hashable {
         let start = Int(span.keyStart)
         let length = Int(span.keyEnd) - start
         guard length == key.count else { return false }
-        for offset in 0..<length where asciiLower(text[start + offset]) != asciiLower(key[offset]) { return false }
+        // Keys usually come in the spelling asked for: equal bytes are settled without lowercasing
+        // either side (~4 instead of ~14 instructions a byte).
+        for offset in 0..<length {
+            let byte = text[start + offset], expected = key[offset]
+            if byte != expected && asciiLower(byte) != asciiLower(expected) { return false }
+        }
         return true
     }
 

@@ -35,10 +35,15 @@ struct FieldSpanScratch: Sendable {
     var isEmpty: Bool { count == 0 }
 
     /// Gives this value its own storage if a copy of the decoder shares it. Call before appending.
+    /// Inlined (it runs once per decoded message); the copy, which almost never happens, is not.
+    @inline(__always)
     mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) {
-            storage = Storage(capacity: storage.capacity, copying: storage.base, count: count)
-        }
+        if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+    }
+
+    @inline(never)
+    private mutating func copyStorage() {
+        storage = Storage(capacity: storage.capacity, copying: storage.base, count: count)
     }
 
     /// Appends a span (``makeUnique()`` must have run since this value was last copied).
@@ -51,20 +56,23 @@ struct FieldSpanScratch: Sendable {
         count &+= 1
     }
 
-    /// Makes room for at least `free` more spans, so that as many
-    /// ``appendAssumingCapacity(_:)`` calls follow without a capacity check.
+    /// Makes room for at least `free` more spans and returns the storage's base: the caller writes
+    /// spans `count ..< count + free` through it, then counts them with ``setCount(_:)``. The base
+    /// is valid until the next call that can replace the storage (this one, ``append(_:)``,
+    /// ``makeUnique()``). ``makeUnique()`` must have run since this value was last copied.
     @inline(__always)
-    mutating func reserveFree(_ free: Int) {
+    mutating func reserveFree(_ free: Int) -> UnsafeMutablePointer<AMIMessage.FieldSpan> {
         if storage.capacity &- count < free {
             storage = Storage(capacity: Swift.max(storage.capacity * 2, count + free), copying: storage.base, count: count)
         }
+        return storage.base
     }
 
-    /// Appends a span; ``reserveFree(_:)`` must have made room for it (and ``makeUnique()`` run).
+    /// Counts the spans written after ``reserveFree(_:)`` (at most as many as it made room for).
     @inline(__always)
-    mutating func appendAssumingCapacity(_ span: AMIMessage.FieldSpan) {
-        storage.base[count] = span
-        count &+= 1
+    mutating func setCount(_ newCount: Int) {
+        assert(newCount >= 0 && newCount <= storage.capacity)
+        count = newCount
     }
 
     mutating func removeAll() { count = 0 }

@@ -136,19 +136,19 @@ extension CallCorrelator {
     /// `StateKey` sets (no SipHash) and each leg's creation order is read while it is visited.
     mutating func realLegs(reachableFrom bridgeIDs: [String], excluding excluded: String?) -> [String] {
         var found: [(order: Int, id: String)] = []
-        var seenChannels: Set<StateKey> = []
-        var seenBridges: Set<StateKey> = []
+        var seenChannels = VisitedIDs()
+        var seenBridges = VisitedIDs()
         var pending = bridgeIDs
         while let bridgeID = pending.popLast() {
-            guard seenBridges.insert(StateKey(bridgeID)).inserted, let bridgeIndex = state.bridges.index(forKey: bridgeID),
+            guard seenBridges.insert(StateKey(bridgeID)), let bridgeIndex = state.bridges.index(forKey: bridgeID),
                 let members = state.bridges.borrowValue(at: bridgeIndex, { $0.connectsMembers ? $0.memberIDs : nil })
             else { continue }
-            for member in members where seenChannels.insert(StateKey(member)).inserted {
+            for member in members where seenChannels.insert(StateKey(member)) {
                 guard let index = state.channels.index(forKey: member),
                     let (isLocal, order) = state.channels.borrowValue(at: index, { $0.hungUp ? nil : ($0.isLocal, $0.order) })
                 else { continue }
                 if isLocal {
-                    if let partner = localPartner(of: member), seenChannels.insert(StateKey(partner)).inserted,
+                    if let partner = localPartner(of: member), seenChannels.insert(StateKey(partner)),
                         let partnerBridges = readChannel(partner, { $0.hungUp ? nil : $0.bridgeIDs }) ?? nil
                     {
                         pending.append(contentsOf: partnerBridges)
@@ -161,5 +161,35 @@ extension CallCorrelator {
         guard found.count > 1 else { return found.map(\.id) }
         found.sort { $0.order < $1.order }
         return found.map(\.id)
+    }
+}
+
+/// The ids ``CallCorrelator/realLegs(reachableFrom:excluding:)`` has visited: the first eight kept
+/// inline and searched linearly, any more in a `Set`.
+///
+/// Why: a call's bridges and their members are a handful, and two `Set`s per call (allocated,
+/// every id hashed, freed) were most of the cost of every BridgeEnter and talking hangup. A large
+/// conference still goes through the `Set` past eight ids.
+struct VisitedIDs {
+    static let inlineCapacity = 8
+    private var inline = InlineArray<8, StateKey?>(repeating: nil)
+    private var inlineCount = 0
+    private var overflow: Set<StateKey> = []
+
+    /// Adds `key`; whether it was not there yet (`Set.insert(_:).inserted`).
+    mutating func insert(_ key: StateKey) -> Bool {
+        for index in 0..<inlineCount where inline[index] == key { return false }
+        if inlineCount < Self.inlineCapacity {
+            inline[inlineCount] = key
+            inlineCount += 1
+            return true
+        }
+        return overflow.insert(key).inserted
+    }
+
+    /// Whether `key` was added.
+    func contains(_ key: StateKey) -> Bool {
+        for index in 0..<inlineCount where inline[index] == key { return true }
+        return overflow.contains(key)
     }
 }

@@ -15,11 +15,11 @@ extension CallCorrelator {
     ) {
         guard let legIndex = state.channels.index(forKey: legID) else { return }
         let callID = state.channels.borrowValue(at: legIndex) { $0.callID }
-        var builtLegs: [LegObjectMemo] = []
+        var builtLegs = BuiltLegs()
         let template = LegEventTemplates.shared.template(for: type)
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
-        let legObject = builtLegs.first { $0.facts.uniqueID == legID }?.object ?? legDictionary(legID)!
+        let legObject = builtLegs.first(withUniqueID: legID)?.object ?? legDictionary(legID)!
         data.set(.leg, .object(legObject), in: template)
         // The leg object comes from `legObjectTemplate`: its slots read without hashing.
         data.set(.startedAt, legObject.values[legObjectTemplate.slot(.startedAt)], in: template)
@@ -27,7 +27,7 @@ extension CallCorrelator {
         data.set(.endedAt, legObject.values[legObjectTemplate.slot(.endedAt)], in: template)
         var fields = extra
         if let peerID,
-            let peerObject = builtLegs.first(where: { $0.facts.uniqueID == peerID })?.object ?? legDictionary(peerID)
+            let peerObject = builtLegs.first(withUniqueID: peerID)?.object ?? legDictionary(peerID)
         {
             fields.append(.peer, .object(peerObject))
         }
@@ -58,7 +58,7 @@ extension CallCorrelator {
 
     /// The call-level part of every leg event: ids, direction, parties, queue and the legs snapshot.
     mutating func callData(_ callID: String) -> [String: JSONValue] {
-        var builtLegs: [LegObjectMemo] = []
+        var builtLegs = BuiltLegs()
         let template = callDataTemplate
         var data = template.blank
         fillCallData(callID, into: &data, template: template, builtLegs: &builtLegs)
@@ -73,7 +73,7 @@ extension CallCorrelator {
     /// caller's `lastPeerID` is read when the loop meets the caller.
     mutating func fillCallData(
         _ callID: String, into data: inout [String: JSONValue], template: JSONObjectTemplate<CallDataField>,
-        builtLegs: inout [LegObjectMemo]
+        builtLegs: inout BuiltLegs
     ) {
         guard let callIndex = state.calls.index(forKey: callID) else { preconditionFailure("no call \(callID)") }
         let (channelIDs, callerLegID, dialedNumber, relatedCallIDs, direction, queue) =
@@ -82,7 +82,6 @@ extension CallCorrelator {
             }
         var legs: [JSONValue] = []
         legs.reserveCapacity(channelIDs.count)
-        builtLegs.reserveCapacity(channelIDs.count)
         var firstCallee: LegObjectMemo?
         /// `.some(lastPeerID)` of the caller once its record was read (it exists then).
         var callerPeerID: String??
@@ -103,7 +102,7 @@ extension CallCorrelator {
         }
         // `from`/`to` are legs of this call most of the time: their memo entries were just read.
         func party(_ id: String) -> JSONValue? {
-            if let built = builtLegs.first(where: { $0.facts.uniqueID == id }) { return built.party }
+            if let built = builtLegs.first(withUniqueID: id) { return built.party }
             return state.channels.index(forKey: id).map { legMemo(at: $0).party }
         }
         var to: JSONValue?
@@ -185,11 +184,11 @@ func eventID(callID: String, sequence: Int) -> String {
             buffer[1] = UInt8(ascii: "v")
             buffer[2] = UInt8(ascii: "t")
             buffer[3] = UInt8(ascii: "_")
-            var end = 4
-            for byte in id {
-                buffer[end] = byte
-                end += 1
+            // The id copied as one block (a byte loop was ~190 instructions an event).
+            if let source = id.baseAddress, !id.isEmpty {
+                (buffer.baseAddress! + 4).initialize(from: source, count: id.count)
             }
+            var end = 4 + id.count
             buffer[end] = UInt8(ascii: "_")
             end += digits
             var value = sequence
@@ -323,4 +322,36 @@ struct EventFields: ExpressibleByDictionaryLiteral {
             data.removeValue(forKey: CallDataField(rawValue: raw)!.key)
         }
     }
+}
+
+/// The memo entries of the `legs` snapshot ``CallCorrelator/fillCallData(_:into:template:builtLegs:)``
+/// built, in order: the first four inline, any more in an array.
+///
+/// Why: an array reserved for them was an allocation and a free for every event, and most calls
+/// have two to four legs.
+struct BuiltLegs {
+    static let inlineCapacity = 4
+    private var inline = InlineArray<4, LegObjectMemo?>(repeating: nil)
+    private var inlineCount = 0
+    private var overflow: [LegObjectMemo] = []
+
+    mutating func append(_ memo: LegObjectMemo) {
+        if inlineCount < Self.inlineCapacity {
+            inline[inlineCount] = memo
+            inlineCount += 1
+        } else {
+            overflow.append(memo)
+        }
+    }
+
+    /// The first entry (in append order) of the leg with `uniqueID`.
+    func first(withUniqueID uniqueID: String) -> LegObjectMemo? {
+        for index in 0..<inlineCount {
+            if let memo = inline[index], memo.facts.uniqueID == uniqueID { return memo }
+        }
+        return overflow.first { $0.facts.uniqueID == uniqueID }
+    }
+
+    /// Every entry in append order (tests).
+    var all: [LegObjectMemo] { (0..<inlineCount).compactMap { inline[$0] } + overflow }
 }

@@ -14,11 +14,17 @@ extension CallCorrelator {
     /// 4. the Q.850 hangup cause (§2.1).
     /// A caller that hung up before reaching anyone (also in a queue or an IVR) is `cancelled`.
     func disposition(of leg: ChannelRecord, in call: CallRecord) -> Disposition {
+        Self.disposition(of: leg, queue: call.queue)
+    }
+
+    /// ``disposition(of:in:)`` from the leg (borrowed: read in place, not copied) and its call's
+    /// queue visit, the only fact of the call it reads.
+    static func disposition(of leg: borrowing ChannelRecord, queue: QueueVisit?) -> Disposition {
         if leg.connectedAt != nil { return .answered }
         switch leg.role {
         case .caller:
             if leg.ranVoicemail { return .voicemail }
-            if let queue = call.queue, queue.abandoned || queue.leftAt == nil { return .cancelled }
+            if let queue, queue.abandoned || queue.leftAt == nil { return .cancelled }
             if leg.anyDialAnswered { return .answered }
             if leg.wasDialled {
                 // An originated caller was itself dialled: judge it like a callee.

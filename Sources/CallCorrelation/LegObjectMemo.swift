@@ -45,13 +45,16 @@ final class LegObjectMemo: @unchecked Sendable {
     /// entry allocated a dictionary, copied the old one into it and freed the old one, for every
     /// leg event.
     fileprivate func update(to facts: LegFacts) {
-        if facts.uniqueID == self.facts.uniqueID, facts.createdAt == self.facts.createdAt {
-            facts.update(&object, builtFrom: self.facts)
+        // The stored facts are swapped out (moved, not copied) and compared as a local: reading
+        // `self.facts` for each compare copied them (a retain and a release per string).
+        var old = facts
+        swap(&old, &self.facts)
+        if facts.uniqueID == old.uniqueID, facts.createdAt == old.createdAt {
+            facts.update(&object, builtFrom: old)
         } else {
             object = facts.object()
         }
-        if !facts.hasSameParty(as: self.facts) { party = facts.party() }
-        self.facts = facts
+        if !facts.hasSameParty(as: old) { party = facts.party() }
     }
 }
 

@@ -61,23 +61,40 @@ public struct EventInstant: Sendable, Hashable, Comparable, Codable {
     /// The shape Asterisk always sends, `<10 digits>.<6 digits>`, without the general loop's
     /// per-byte state: this runs for every AMI message. `nil` for any other shape (the general
     /// parse decides those). Ten digits of seconds are always below ``maxAMISeconds``.
+    ///
+    /// Eight digits at a time in a 64-bit word (SWAR). The sixteen digits, read as one number, are
+    /// the microseconds since the epoch: bytes 0–7 are the first eight, and bytes 8–9 with 11–16
+    /// (the word at 9, whose first two bytes — the last seconds digit and the `.` — are replaced by
+    /// bytes 8–9) the last eight. A digit-by-digit loop was ~110 instructions a message.
     @inline(__always)
     private static func parseCanonicalAMITimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard text.count == 17, let base = text.baseAddress, base[10] == UInt8(ascii: ".") else { return nil }
-        var seconds: Int64 = 0
-        var micros: Int64 = 0
-        var notDigit: UInt8 = 0  // any byte outside '0'...'9' leaves a value above 9 here
-        for offset in 0..<10 {
-            let digit = base[offset] &- UInt8(ascii: "0")
-            notDigit |= digit > 9 ? 1 : 0
-            seconds = seconds &* 10 &+ Int64(digit)
-        }
-        for offset in 11..<17 {
-            let digit = base[offset] &- UInt8(ascii: "0")
-            notDigit |= digit > 9 ? 1 : 0
-            micros = micros &* 10 &+ Int64(digit)
-        }
-        return notDigit == 0 ? seconds &* 1_000_000 &+ micros : nil
+        let raw = UnsafeRawPointer(base)
+        let high = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        let low = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 9, as: UInt64.self)) & 0xFFFF_FFFF_FFFF_0000
+            | UInt64(truncatingIfNeeded: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
+        guard allDigits(high), allDigits(low) else { return nil }
+        return Int64(eightDigits(high) &* 100_000_000 &+ eightDigits(low))
+    }
+
+    /// Whether each of the eight bytes of `word` is an ASCII digit. After `^ 0x30` a digit is 0–9:
+    /// adding 0x76 sets the byte's top bit exactly when it is 10 or more; a byte of 0x80 or more has
+    /// it already (and only such a byte can carry into the next one).
+    @inline(__always)
+    static func allDigits(_ word: UInt64) -> Bool {
+        let values = word ^ 0x3030_3030_3030_3030
+        return (values &+ 0x7676_7676_7676_7676 | values) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The number written by eight ASCII digits, the first in the lowest byte (a little-endian
+    /// load of the text); every byte must be a digit (``allDigits(_:)``).
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64 {
+        var value = word &- 0x3030_3030_3030_3030
+        value = value &* 10 &+ (value &>> 8)  // byte pairs: 10 × first + second
+        let pairs: UInt64 = 0x0000_00FF_0000_00FF
+        return ((value & pairs) &* (100 &+ 1_000_000 &<< 32)
+            &+ ((value &>> 16) & pairs) &* (1 &+ 10_000 &<< 32)) &>> 32
     }
 
     /// 9999-12-31T23:59:59Z, the largest `Timestamp:` accepted.

@@ -139,6 +139,40 @@ struct AMIFrameDecoderBlockTests {
         #expect(Self.decode(bytes, chunks: chunks) == expected, "random chunks, seed \(seed)")
     }
 
+    @Test("A message's first line taken by the block scan or by the general loop: same frames")
+    func firstLinesOfMessages() {
+        // First lines the block scan begins (key bytes) and those it leaves to the general loop (`A`
+        // for the banner, a byte that cannot begin a key, an empty line), between ordinary messages,
+        // with the first line short, across a 64-byte block and longer than 64 bytes.
+        let firstLines = [
+            "Event: Newstate", "Asterisk Call Manager/5.0.1", "Action: Ping", "asterisk Call Manager/1.0",
+            "A: b", "Ax", " Event: Leading", ":NoKey", "\tTab: x", "\r", "Event:", "e:v",
+            "Event: " + String(repeating: "x", count: 70), "NoColonAtAll" + String(repeating: "y", count: 60),
+            String(repeating: "K", count: 63) + ": v",
+        ]
+        var stream = ""
+        for (index, first) in firstLines.enumerated() {
+            stream += first + (index % 2 == 0 ? "\r\n" : "\n")
+            stream += "Privilege: call,all\r\nUniqueid: 1.\(index)\r\n\r\n"
+            if index % 3 == 0 { stream += "\r\n" }
+        }
+        let bytes = Array(stream.utf8)
+        let expected = Self.referenceFrames(bytes)
+        #expect(expected.count > firstLines.count)
+        #expect(Self.decode(bytes) == expected)
+        #expect(Self.oneByteAtATime(bytes) == expected)
+        for size in [2, 3, 5, 7, 13, 31, 64, 65] {
+            #expect(Self.decode(bytes, chunks: [size]) == expected, "chunks of \(size)")
+        }
+        // Limits the first line alone breaks: the same frames whether it is fed whole or line by line.
+        let limits = AMIFrameDecoder.Limits(maxLineBytes: 40, maxMessageBytes: 100, maxFields: 2)
+        let whole = Self.decode(bytes, limits: limits)
+        #expect(whole.contains { if case .malformed(let d) = $0 { return d.code == .lineTooLong } else { return false } })
+        for linesPerChunk in [[1], [2, 3, 1]] {
+            #expect(whole == Self.decodeLines(bytes, linesPerChunk: linesPerChunk, limits: limits))
+        }
+    }
+
     /// Feeds whole lines only (`linesPerChunk` lines at a time, cycling): no chunk ends inside a
     /// line, so the size limits see the same lines however the stream is cut. (A chunk that ends
     /// inside a line makes the general loop judge the partial line, CR included, as before.)

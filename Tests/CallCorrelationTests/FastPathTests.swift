@@ -68,6 +68,46 @@ struct FastPathTests {
         #expect(ChannelSnapshot(message).stateDesc == "Up")
         #expect(ChannelSnapshot(message).callerIDNum == nil)
     }
+
+    @Test("Event names picked by length and letters give what a search of every name gives")
+    func eventNamesAgainstSearch() {
+        // The plain search the switch replaced: every handled name, compared byte by byte.
+        func searched(_ bytes: [UInt8]) -> AMIEventKind? {
+            for (name, kind) in AMIEventKind.allNames where name.utf8.count == bytes.count {
+                if zip(name.utf8, bytes).allSatisfy({ $0 == $1 | 0x20 }) { return kind }
+            }
+            return nil
+        }
+        func named(_ bytes: [UInt8]) -> AMIEventKind? { bytes.withUnsafeBufferPointer { AMIEventKind.named($0) } }
+        #expect(AMIEventKind.allNames.count == 32)
+        #expect(Set(AMIEventKind.allNames.map(\.0)).count == 32)
+        var inputs: [[UInt8]] = []
+        for (name, _) in AMIEventKind.allNames {
+            let lower = Array(name.utf8)
+            inputs.append(lower)
+            inputs.append(Array(name.uppercased().utf8))
+            inputs.append(lower.enumerated().map { $0.offset % 2 == 0 ? $0.element & ~0x20 : $0.element })
+            // Every position changed to every other letter and to the bytes `| 0x20` confuses.
+            for position in lower.indices {
+                for byte in Array(UInt8(ascii: "a")...UInt8(ascii: "z")) + [0x40, 0x60, 0x5B, 0x7B, 0x00, 0xE0] {
+                    var changed = lower
+                    changed[position] = byte
+                    inputs.append(changed)
+                }
+            }
+            inputs.append(lower + [UInt8(ascii: "s")])
+            inputs.append(Array(lower.dropLast()))
+            inputs.append(Array(lower.dropFirst()))
+        }
+        for length in 0...20 { inputs.append([UInt8](repeating: UInt8(ascii: "e"), count: length)) }
+        var matched = 0
+        for input in inputs {
+            let expected = searched(input)
+            #expect(named(input) == expected, "\(String(decoding: input, as: UTF8.self))")
+            if expected != nil { matched += 1 }
+        }
+        #expect(matched >= 32 * 3)
+    }
 }
 
 extension LegFacts {
@@ -152,6 +192,118 @@ struct CallEventsFastPathTests {
         }
     }
 
+    @Test("Channel blocks read by the unprefixed loop and by the prefixed one give the first value of each key")
+    func channelBlockLoops() {
+        let names = ["Uniqueid", "Linkedid", "Channel", "ChannelStateDesc", "CallerIDNum", "CallerIDName",
+                     "ConnectedLineNum", "ConnectedLineName", "AccountCode", "Context", "Exten"]
+        // Keys of the block's lengths and first letters that are none of its names, and others.
+        let decoys = ["Uniqueie", "Linkedia", "Channez", "ChannelStateDesx", "CallerIDNuq", "AccountCodf",
+                      "Contexu", "Extem", "Event", "Privilege", "Priority", "Language", "Application", "E",
+                      "ChannelState", "DestUniqueid", "Uniqueid2", "Exten ", "Contex"]
+        var random = SystemRandomNumberGenerator()
+        func randomCase(_ text: String) -> String {
+            String(text.map { Bool.random(using: &random) ? Character($0.uppercased()) : Character($0.lowercased()) })
+        }
+        func reference(_ fields: [(String, String)], _ name: String) -> String? {
+            guard let first = fields.first(where: { $0.0.lowercased() == name.lowercased() }), !first.1.isEmpty
+            else { return nil }
+            return first.1
+        }
+        func values(_ snapshot: ChannelSnapshot) -> [String?] {
+            [snapshot.uniqueID, snapshot.linkedID, snapshot.channel, snapshot.stateDesc, snapshot.callerIDNum,
+             snapshot.callerIDName, snapshot.connectedLineNum, snapshot.connectedLineName, snapshot.accountCode,
+             snapshot.context, snapshot.exten]
+        }
+        for round in 0..<500 {
+            var fields: [(String, String)] = []
+            for _ in 0..<Int.random(in: 0...30, using: &random) {
+                let pool = Bool.random(using: &random) ? names : decoys
+                let key = randomCase(pool.randomElement(using: &random)!)
+                let value = ["", "v\(round)", "x\(fields.count)", "Up", "s", "1.\(fields.count)"]
+                    .randomElement(using: &random)!
+                fields.append((key, value))
+            }
+            let plain = ChannelSnapshot(AMIMessage(fields))
+            // The prefix in any case; keys under a near-miss prefix (`Desk…`, `Des…`) are none of the block's.
+            var prefixedFields: [(String, String)] = []
+            for field in fields {
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    prefixedFields.append((["Desk", "Des", "DestX"].randomElement(using: &random)! + field.0, "decoy"))
+                }
+                prefixedFields.append((randomCase("Dest") + field.0, field.1))
+            }
+            let prefixed = ChannelSnapshot(AMIMessage(prefixedFields), prefix: "Dest")
+            let expected: [String?] = names.map { reference(fields, $0) }
+            // `<unknown>` never occurs in these values, so `known` changes nothing here.
+            #expect(values(plain) == expected, "\(fields)")
+            #expect(values(prefixed) == expected, "\(fields)")
+        }
+    }
+
+    @Test("sameBytes word by word agrees with a byte compare at every length and difference position")
+    func sameBytesWordWise() {
+        var random = SystemRandomNumberGenerator()
+        for count in 0...40 {
+            let base = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var cases: [[UInt8]] = [base, base + [0], Array(base.dropLast())]
+            for position in base.indices {
+                for delta: UInt8 in [1, 0x20, 0x80] {
+                    var changed = base
+                    changed[position] = changed[position] &+ delta
+                    cases.append(changed)
+                }
+            }
+            for other in cases {
+                // Both sides inside larger arrays, so a read past either end would be a wrong answer
+                // for the differing padding bytes around them.
+                let left = [0xAA] + base + [0xBB], right = [0xCC] + other + [0xDD]
+                let same = left.withUnsafeBufferPointer { l in
+                    right.withUnsafeBufferPointer { r in
+                        sameBytes(UnsafeBufferPointer(rebasing: l[1..<(1 + base.count)]),
+                                  UnsafeBufferPointer(rebasing: r[1..<(1 + other.count)]))
+                    }
+                }
+                #expect(same == (base == other), "\(base) vs \(other)")
+            }
+        }
+    }
+
+    @Test("VisitedIDs answers as a Set does, below, at and past its eight inline ids")
+    func visitedIDsAgainstASet() {
+        var random = SystemRandomNumberGenerator()
+        for poolSize in 1...30 {
+            // Small (inline) and long (heap) strings, some equal in text but separate objects.
+            let pool = (0..<poolSize).map { $0 % 2 == 0 ? "1.\($0)" : "r7-1796415266.\($0)-long-id" }
+            var visited = VisitedIDs()
+            var reference: Set<String> = []
+            for _ in 0..<(poolSize * 4) {
+                let id = String(decoding: Array(pool.randomElement(using: &random)!.utf8), as: UTF8.self)
+                #expect(visited.insert(StateKey(id)) == reference.insert(id).inserted, "\(id) of \(poolSize)")
+                let probe = pool.randomElement(using: &random)!
+                #expect(visited.contains(StateKey(probe)) == reference.contains(probe))
+            }
+        }
+    }
+
+    @Test("BuiltLegs finds the first entry of a leg as an array search does, inline and past four")
+    func builtLegsAgainstAnArray() {
+        for count in 0...9 {
+            // Ids repeat (0, 1, 2, 0, 1, 2, …) so "first" matters on both sides of the inline four.
+            let memos = (0..<count).map { index -> LegObjectMemo in
+                let facts = LegFacts(uniqueIDForTest: "1.\(index % 3)", name: "PJSIP/100\(index)-0000000\(index)")
+                return LegObjectMemo(facts: facts, object: facts.object(), party: facts.party())
+            }
+            var built = BuiltLegs()
+            for memo in memos { built.append(memo) }
+            #expect(built.all.map(ObjectIdentifier.init) == memos.map(ObjectIdentifier.init))
+            for id in ["1.0", "1.1", "1.2", "1.3"] {
+                let expected = memos.first { $0.facts.uniqueID == id }
+                #expect(built.first(withUniqueID: id).map(ObjectIdentifier.init) == expected.map(ObjectIdentifier.init),
+                        "\(id) among \(count)")
+            }
+        }
+    }
+
     @Test("AMI Timestamp: the canonical shape and the general parse agree")
     func timestamps() {
         let cases: [(String, Int64?)] = [
@@ -171,5 +323,61 @@ struct CallEventsFastPathTests {
         for (text, micros) in cases {
             #expect(EventInstant(amiTimestamp: text)?.microseconds == micros, "\(text)")
         }
+    }
+
+    @Test("AMI Timestamp: the eight-digits-at-a-time parse agrees with a digit loop on every byte at every position")
+    func timestampsEveryByte() {
+        // The general parse, digit by digit (the behaviour the word-wise canonical path must keep).
+        func reference(_ bytes: [UInt8]) -> Int64? {
+            var seconds: Int64 = 0, micros: Int64 = 0, fractionDigits = 0
+            var sawDigit = false, inFraction = false
+            for byte in bytes {
+                if byte >= 0x30 && byte <= 0x39 {
+                    let digit = Int64(byte - 0x30)
+                    if inFraction {
+                        if fractionDigits < 6 { micros = micros * 10 + digit; fractionDigits += 1 }
+                    } else {
+                        seconds = seconds * 10 + digit
+                        guard seconds <= 253_402_300_799 else { return nil }
+                        sawDigit = true
+                    }
+                } else if byte == UInt8(ascii: ".") {
+                    guard !inFraction, sawDigit else { return nil }
+                    inFraction = true
+                } else {
+                    return nil
+                }
+            }
+            guard sawDigit else { return nil }
+            while fractionDigits < 6 { micros *= 10; fractionDigits += 1 }
+            return seconds * 1_000_000 + micros
+        }
+        func parsed(_ bytes: [UInt8]) -> Int64? {
+            bytes.withUnsafeBufferPointer { EventInstant(amiTimestampUTF8: $0)?.microseconds }
+        }
+        var generator = SystemRandomNumberGenerator()
+        var bases = ["1796415265.891059", "0000000000.000000", "9999999999.999999", "1234567890.123456",
+                     "0987654321.654321"].map { Array($0.utf8) }
+        for _ in 0..<200 {
+            var text = (0..<17).map { _ in UInt8.random(in: 0x30...0x39, using: &generator) }
+            text[10] = UInt8(ascii: ".")
+            bases.append(text)
+        }
+        var canonical = 0
+        for base in bases {
+            #expect(parsed(base) == reference(base), "\(String(decoding: base, as: UTF8.self))")
+            if parsed(base) != nil { canonical += 1 }
+            for position in base.indices {
+                for byte in UInt8.min...UInt8.max {
+                    var changed = base
+                    changed[position] = byte
+                    let expected = reference(changed)
+                    if parsed(changed) != expected {
+                        Issue.record("\(changed) parsed as \(String(describing: parsed(changed))), expected \(String(describing: expected))")
+                    }
+                }
+            }
+        }
+        #expect(canonical == bases.count)
     }
 }

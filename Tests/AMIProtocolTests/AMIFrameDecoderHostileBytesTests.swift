@@ -204,6 +204,66 @@ struct AMIFrameDecoderHostileBytesTests {
         }
     }
 
+    @Test("A hostile stream cut anywhere and finished: the frames of the stream completed by a line feed",
+          arguments: 0..<20)
+    func truncatedHostileStreamsFinish(seed: Int) {
+        // `finish()` ends the last line and delivers an unfinished message; the last bytes of the
+        // buffer are then a partial line of any bytes (a lone CR, a key without its colon, …).
+        let bytes = Self.hostileStream(seed: UInt64(seed) &+ 500)
+        var random = Generator(state: UInt64(seed) &+ 77)
+        for _ in 0..<12 {
+            let prefix = Array(bytes[..<random.below(bytes.count + 1)])
+            let expected = Self.reference(prefix + [0x0A])
+            #expect(Self.frames(Self.decode(prefix, chunks: [max(prefix.count, 1)])) == expected, "seed \(seed), \(prefix.count) bytes")
+            #expect(Self.frames(Self.decode(prefix, chunks: [64, 1, 63, 65])) == expected, "seed \(seed), \(prefix.count) bytes")
+        }
+    }
+
+    @Test("With each size limit binding in turn (64 fields, 64-byte lines, …), hostile streams decode the same whole and line by line",
+          arguments: 0..<20)
+    func hostileStreamsWithSmallLimits(seed: Int) {
+        // Whole, the block scan checks the limits; fed a line or a few at a time, the line-by-line
+        // path does. Each limit binding in turn: fields at the span reserve size (64) and one
+        // past it, lines at the block size and one below, the message size; then all three small.
+        let bytes = Self.hostileStream(seed: UInt64(seed) &+ 2000)
+        let roomy = 1 << 20
+        for limits in [AMIFrameDecoder.Limits(maxLineBytes: roomy, maxMessageBytes: roomy, maxFields: 64),
+                       AMIFrameDecoder.Limits(maxLineBytes: roomy, maxMessageBytes: roomy, maxFields: 65),
+                       AMIFrameDecoder.Limits(maxLineBytes: 64, maxMessageBytes: roomy, maxFields: 4096),
+                       AMIFrameDecoder.Limits(maxLineBytes: 63, maxMessageBytes: roomy, maxFields: 4096),
+                       AMIFrameDecoder.Limits(maxLineBytes: roomy, maxMessageBytes: 640, maxFields: 4096),
+                       AMIFrameDecoder.Limits(maxLineBytes: 30, maxMessageBytes: 300, maxFields: 5)] {
+            let whole = AMIFrameDecoderBlockTests.decode(bytes, limits: limits)
+            for linesPerChunk in [[1], [2, 3, 1], [64, 1]] {
+                #expect(whole == AMIFrameDecoderBlockTests.decodeLines(bytes, linesPerChunk: linesPerChunk, limits: limits),
+                        "seed \(seed), \(limits), \(linesPerChunk)")
+            }
+        }
+    }
+
+    @Test("Response: Follows in any case switches to command output by the block scan and line by line, in the first three fields only")
+    func followsInAnyCase() {
+        for (response, isCommand) in [("rEsPoNsE: FoLlOwS", true), ("RESPONSE:FOLLOWS", true), ("Response: Follows ", false),
+                                      ("Response: Follow", false), ("Respons\u{E9}: Follows", false)] {
+            for position in 0..<5 {
+                var text = ""
+                for index in 0..<position { text += "Field\(index): \(String(repeating: "x", count: 30))\r\n" }
+                text += response + "\r\nPrivilege: Command\r\nline one\n--END COMMAND--\r\n\r\n"
+                text += "Event: After" + String(repeating: "y", count: 70) + "\r\n\r\n"
+                let bytes = Array(text.utf8)
+                let expectCommand = isCommand && position < 3
+                for frames in [AMIFrameDecoderBlockTests.decode(bytes), AMIFrameDecoderBlockTests.oneByteAtATime(bytes)] {
+                    let messages = frames.compactMap { frame -> AMIMessage? in
+                        if case .message(let message) = frame { return message }
+                        return nil
+                    }
+                    #expect(messages.first?.commandOutput == (expectCommand ? ["line one"] : nil), "\(response) at \(position)")
+                    #expect(messages.last?.eventName?.hasPrefix("After") == true, "\(response) at \(position)")
+                }
+            }
+        }
+    }
+
     @Test("Messages of 63–65, 127–129 and 300 fields fed a line or a byte at a time keep every field in order")
     func manyFieldsAppendedOneByOne() {
         // Fed in small pieces, fewer than 64 bytes follow each line start, so the spans are appended

@@ -130,11 +130,29 @@ public final class Outbox: Sendable {
                     success_started_at = ?, success_latency_ms = ?
                 WHERE id = ?
                 """)
+            // The common case, a success that delivers the row, with what the general statement
+            // would compute for it written out: `state`, `manual` and `last_error` as constants,
+            // `next_attempt_at` left alone (the general statement's COALESCE keeps it when no next
+            // attempt is given). The row ends up the same, with 6 values bound instead of 10 and no
+            // expression to evaluate per row.
+            let deliverDelivery = try connection.cached("""
+                UPDATE outbox_delivery
+                SET state = 'delivered', attempts = ?, updated_at = ?, last_status = ?, last_error = NULL,
+                    manual = 0, success_started_at = ?, success_latency_ms = ?
+                WHERE id = ?
+                """)
             for report in reports {
                 let status: SQLiteValue = report.statusCode.map { .int($0) } ?? .null
                 // Clearing the kept success on any other outcome loses nothing: only a delivered row
                 // has one, and only `redeliver` (which writes it out first) makes that row pending.
                 let keptOnRow = report.result == .success && report.newState == .delivered
+                if keptOnRow && report.nextAttemptAt == nil && report.error == nil {
+                    try deliverDelivery.bind([.int(report.attempt), .integer(nowMilliseconds), status,
+                                              .integer(report.startedAt), .int(report.latencyMilliseconds),
+                                              .integer(report.deliveryID)])
+                    try deliverDelivery.run()
+                    continue
+                }
                 if !keptOnRow {
                     try insertAttempt.bind([.integer(report.deliveryID), .int(report.attempt),
                                             .integer(report.startedAt), .int(report.latencyMilliseconds), status,

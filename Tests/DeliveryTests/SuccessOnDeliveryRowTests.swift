@@ -96,8 +96,10 @@ struct SuccessOnDeliveryRowTests {
         do {
             // The schema as released before `delivery-003`, with one delivery succeeded the old way.
             let database = try SQLiteDatabase(path: path)
-            let older = Outbox.migrations.filter { $0.name != "delivery-003-success-on-delivery-row" }
-            #expect(older.count == Outbox.migrations.count - 1)
+            // (Those registered before it: a later one may rely on its columns, as `delivery-007`'s
+            // rebuild of the table does; they are applied at the reopen below.)
+            let older = Array(Outbox.migrations.prefix { $0.name != "delivery-003-success-on-delivery-row" })
+            #expect(older.map(\.name) == ["delivery-001-outbox", "delivery-002-event-by-call"])
             _ = try SQLiteMigrator(older).migrate(database)
             try database.write { connection in
                 try connection.execute("""

@@ -57,18 +57,18 @@ public final class DeliveryService: Sendable {
     @discardableResult
     public func enqueue(_ events: [CallEvent], recipients: (CallEvent) -> [Webhook]) throws -> Int {
         var items: [OutboxItem] = []
-        var bodies: [String: [UInt8]] = [:]
+        items.reserveCapacity(events.count)
         for event in events {
             let receivers = recipients(event)
             guard !receivers.isEmpty else { continue }
             let body = event.encodedJSON()
-            bodies[event.id] = body
             for webhook in receivers {
                 items.append(OutboxItem(event: event, webhookID: webhook.id, webhookName: webhook.name, body: body))
             }
         }
-        let created = try outbox.enqueue(items, nowMilliseconds: environment.nowMilliseconds())
-        mailbox.post(created.map { ($0, bodies[$0.eventID]) })
+        // Each created row goes to the worker with its item's body (no dictionary by event id).
+        let created = try outbox.enqueueReturningItems(items, nowMilliseconds: environment.nowMilliseconds())
+        mailbox.post(created.map { ($0.delivery, items[$0.item].body) })
         return created.count
     }
 

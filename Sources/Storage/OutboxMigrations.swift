@@ -98,5 +98,47 @@ extension Outbox {
         SQLiteMigration(name: "delivery-006-drop-event-by-call", sql: """
             DROP INDEX IF EXISTS outbox_event_by_call;
             """),
+        // The same CHECK on `state`, written without `IN`. SQLite evaluates `x IN (3 or more
+        // constants)` through an ephemeral b-tree that it builds, fills and frees on every run of the
+        // statement: for the enqueue's INSERT and the recorder's UPDATE (which sets `state`) that
+        // was about 10k instructions each, a fifth of the UPDATE, and ~1.2 µs per statement in a
+        // plain test. ORed equalities accept exactly the same values and compile to three
+        // comparisons. A CHECK cannot be altered, so the table is rebuilt (SQLite's documented
+        // procedure, foreign keys off): same columns in the same order, same ids, same indexes;
+        // `delivery_attempt` refers to the table by name and is untouched.
+        SQLiteMigration(name: "delivery-007-state-check-without-in", disablesForeignKeys: true, sql: """
+            CREATE TABLE outbox_delivery_new (
+                id              INTEGER PRIMARY KEY,
+                event_id        TEXT NOT NULL REFERENCES outbox_event(event_id) ON DELETE CASCADE,
+                webhook_id      INTEGER NOT NULL,
+                webhook_name    TEXT NOT NULL,
+                call_id         TEXT NOT NULL,
+                sequence        INTEGER NOT NULL,
+                state           TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                manual          INTEGER NOT NULL DEFAULT 0,
+                created_at      INTEGER NOT NULL,
+                updated_at      INTEGER NOT NULL,
+                last_status     INTEGER,
+                last_error      TEXT,
+                success_started_at INTEGER,
+                success_latency_ms INTEGER,
+                UNIQUE (event_id, webhook_id)
+            );
+            INSERT INTO outbox_delivery_new (id, event_id, webhook_id, webhook_name, call_id, sequence, state, attempts,
+                                             next_attempt_at, manual, created_at, updated_at, last_status, last_error,
+                                             success_started_at, success_latency_ms)
+                SELECT id, event_id, webhook_id, webhook_name, call_id, sequence, state, attempts, next_attempt_at,
+                       manual, created_at, updated_at, last_status, last_error, success_started_at, success_latency_ms
+                FROM outbox_delivery;
+            DROP TABLE outbox_delivery;
+            ALTER TABLE outbox_delivery_new RENAME TO outbox_delivery;
+            CREATE INDEX outbox_delivery_by_webhook ON outbox_delivery (webhook_id, id);
+            CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';
+            CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';
+            CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id)
+                WHERE state = 'pending' AND (manual = 1 OR attempts > 0);
+            """),
     ]
 }

@@ -9,7 +9,7 @@
  *
  *   cc -O2 -o .build/bench/durable-post-floor scripts/durable-post-floor.c -lcurl -lsqlite3
  *   .build/bench/durable-post-floor URL CONCURRENCY REQUESTS [schema]
- *     schema: outbox (default; Sources/Storage/OutboxMigrations.swift as of delivery-006)
+ *     schema: outbox (default; Sources/Storage/OutboxMigrations.swift as of delivery-007, with `Outbox.record`'s UPDATE for a delivering success)
  *             keyed  (events keyed by rowid with a UNIQUE event_id, deliveries referring to the event's
  *                     rowid with UNIQUE (event_ref, webhook_id): one scattered index instead of two)
  *             minimal (what dedup, resume and the delivery log need without a scattered index: events
@@ -56,7 +56,7 @@ static size_t discard(char *p, size_t s, size_t n, void *u) { (void)p; (void)u; 
 #define DELIVERY_BY_EVENT_REF \
         "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_ref INTEGER NOT NULL REFERENCES outbox_event(id)" \
         " ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL," \
-        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed'))," \
+        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed')," \
         " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0," \
         " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT," \
         " success_started_at INTEGER, success_latency_ms INTEGER, UNIQUE (event_ref, webhook_id));" \
@@ -75,7 +75,7 @@ static void open_outbox(const char *schema) {
         " call_id TEXT NOT NULL, sequence INTEGER NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL);"
         "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL REFERENCES outbox_event(event_id)"
         " ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL,"
-        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')),"
+        " sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'),"
         " attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0,"
         " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT,"
         " success_started_at INTEGER, success_latency_ms INTEGER, UNIQUE (event_id, webhook_id));"
@@ -121,7 +121,7 @@ static void open_outbox(const char *schema) {
                              " state, attempts, next_attempt_at, manual, created_at, updated_at)"
                              " VALUES (?, 1, 'sink', ?, ?, 'pending', 0, ?, 0, ?, ?)", -1, &insert_delivery, 0), "prepare");
     check(sqlite3_prepare_v2(db, "UPDATE outbox_delivery SET state = 'delivered', attempts = ?, updated_at = ?, last_status = ?,"
-                             " success_started_at = ?, success_latency_ms = ? WHERE id = ?", -1, &update_delivery, 0), "prepare");
+                             " last_error = NULL, manual = 0, success_started_at = ?, success_latency_ms = ? WHERE id = ?", -1, &update_delivery, 0), "prepare");
     check(sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin_tx, 0), "prepare");
     check(sqlite3_prepare_v2(db, "COMMIT", -1, &commit_tx, 0), "prepare");
 }

@@ -1,7 +1,7 @@
 /* outbox-sql-floor: the SQL of one delivery through the outbox (enqueue: event row + delivery row
  * in transactions of 200; record: the success UPDATE in transactions of 64; then a checkpoint),
  * run straight against libsqlite3 with no Swift, to tell SQLite's own cost from ours
- * (docs/PERFORMANCE.md, "Session 3"). The schema is the outbox's as of migration delivery-006;
+ * (docs/PERFORMANCE.md, "Session 3"). The schema is the outbox's as of migration delivery-007 (its UPDATE is the general one);
  * keep it in step with Sources/Storage/OutboxMigrations.swift when the schema changes.
  *
  *   cc -O2 -o .build/bench/outbox-sql-floor scripts/outbox-sql-floor.c -lsqlite3
@@ -27,7 +27,7 @@ int main(int argc,char**argv){
   char*err=0; char sql[4096];
   sprintf(sql,"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=%s; PRAGMA wal_autocheckpoint=0;"
    "CREATE TABLE outbox_event (event_id TEXT PRIMARY KEY NOT NULL, event_type TEXT NOT NULL, tenant TEXT NOT NULL, call_id TEXT NOT NULL, sequence INTEGER NOT NULL, body BLOB NOT NULL, created_at INTEGER NOT NULL);"
-   "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL REFERENCES outbox_event(event_id) ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL, sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')), attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT, success_started_at INTEGER, success_latency_ms INTEGER %s);"
+   "CREATE TABLE outbox_delivery (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL REFERENCES outbox_event(event_id) ON DELETE CASCADE, webhook_id INTEGER NOT NULL, webhook_name TEXT NOT NULL, call_id TEXT NOT NULL, sequence INTEGER NOT NULL, state TEXT NOT NULL CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed'), attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, manual INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_status INTEGER, last_error TEXT, success_started_at INTEGER, success_latency_ms INTEGER %s);"
    "%s CREATE INDEX outbox_delivery_failed ON outbox_delivery (id) WHERE state = 'failed';"
    "CREATE INDEX outbox_delivery_pending_by_id ON outbox_delivery (id) WHERE state = 'pending';"
    "CREATE INDEX outbox_delivery_retrying ON outbox_delivery (id) WHERE state = 'pending' AND (manual = 1 OR attempts > 0); %s",
